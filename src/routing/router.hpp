@@ -1,0 +1,80 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "catalog/catalog.hpp"
+#include "core/converse.hpp"
+#include "core/error.hpp"
+#include "providers/provider.hpp"
+
+namespace sluice::routing {
+
+namespace net = boost::asio;
+
+/// A place a request can be served: a provider, the region whose endpoint it calls, and the
+/// model identifier that provider is sent.
+struct Deployment {
+  std::string name;
+  providers::Provider* provider = nullptr;
+  providers::Target target;
+};
+
+/// One try at one deployment, kept for the access log and (later) the invocation log.
+struct Attempt {
+  std::string deployment;
+  std::string region;
+  std::string error_type;  // empty when the attempt answered
+};
+
+/// What the router needs to know about a request beyond its body, and what it tells back.
+struct RouteContext {
+  std::string request_id;
+  std::chrono::steady_clock::time_point deadline;
+  std::vector<Attempt> attempts;
+  const Deployment* served_by = nullptr;
+};
+
+/// Maps a requested model identifier to candidate deployments and calls them in order, moving
+/// to the next on a throttle, an outage or a server fault, as long as nothing has reached the
+/// client yet. Deployments from the config come first; with none for a model, the built-in
+/// simulator serves every model the catalog knows, as Bedrock would in the gateway's region.
+///
+/// Built once at start and read-only afterwards, so it is safe to share across workers. The
+/// catalog and every provider must outlive it.
+class Router final {
+ public:
+  Router(const catalog::Catalog& catalog, std::string source_region);
+
+  /// Adds a deployment for a requested model identifier (or alias); order of calls is priority.
+  void AddDeployment(const std::string& requested_model, Deployment deployment);
+
+  /// Serves models that have no configured deployment from `provider` (the simulator).
+  void SetFallback(providers::Provider* provider) { fallback_ = provider; }
+
+  net::awaitable<core::Result<core::ConverseResponse>> Converse(const core::ConverseRequest& request,
+                                                                RouteContext& context);
+
+  net::awaitable<core::Result<core::StreamSummary>> ConverseStream(
+      const core::ConverseRequest& request, providers::StreamSink& sink, RouteContext& context);
+
+  /// The body format InvokeModel takes for a requested model: the catalog's format of the model
+  /// it names (or of the model a configured deployment sends it to).
+  core::Result<core::NativeFormat> FormatOf(std::string_view requested_model) const;
+
+  /// The catalog's view of a request's model, checked against the model's limits
+  /// (maxTokens). Unknown models are fine when a deployment names them explicitly.
+  core::Result<std::vector<Deployment>> Candidates(const core::ConverseRequest& request) const;
+
+ private:
+  const catalog::Catalog& catalog_;
+  std::string source_region_;
+  std::unordered_map<std::string, std::vector<Deployment>> deployments_;
+  providers::Provider* fallback_ = nullptr;
+};
+
+}  // namespace sluice::routing
