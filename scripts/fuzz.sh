@@ -3,7 +3,9 @@
 #
 # Each target declares, in comment lines of its own source:
 #   // fuzz-link: <src/ files to compile in, relative to the repository root>
-#   // fuzz-seeds: <seed files or folders, relative to the shared data folder>
+#   // fuzz-seeds: <seed files or folders, relative to the shared data folder, or fuzz/... for
+#   //              folders in this repository>
+#   // fuzz-libs: <libraries to link, without -l (zlib is always linked)>
 # so adding a target needs no change here. Missing seed paths are skipped.
 #
 # Usage: scripts/fuzz.sh [target ...]   (target = file name without _fuzz.cpp, e.g. event_stream)
@@ -61,11 +63,15 @@ for source in "${sources[@]}"; do
   while IFS= read -r file; do
     links+=("$top/$file")
   done < <(directive "$source" fuzz-link)
+  libs=(-lz)
+  while IFS= read -r lib; do
+    libs+=("-l$lib")
+  done < <(directive "$source" fuzz-libs)
   binary="$build_dir/${name}_fuzz"
   echo "fuzz: building $name"
   if ! "$cxx" -std=c++20 -O1 -g -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$top/src" "$source" "${links[@]}" -lz -o "$binary"; then
+    -I"$top/src" "$source" "${links[@]}" "${libs[@]}" -o "$binary"; then
     failed+=("$name (build)")
     continue
   fi
@@ -78,7 +84,9 @@ for source in "${sources[@]}"; do
   seed_files="$build_dir/${name}_seed_files"
   rm -rf "$seed_files"
   while IFS= read -r seed; do
-    if [[ -d "$shared_data/$seed" ]]; then
+    if [[ $seed == fuzz/* && -d "$top/$seed" ]]; then
+      seeds+=("$top/$seed")  # seeds kept in the repository
+    elif [[ -d "$shared_data/$seed" ]]; then
       seeds+=("$shared_data/$seed")
     elif [[ -f "$shared_data/$seed" ]]; then
       mkdir -p "$seed_files"

@@ -31,8 +31,8 @@ void Router::AddDeployment(const std::string& requested_model, Deployment deploy
   deployments_[requested_model].push_back(std::move(deployment));
 }
 
-core::Result<std::vector<Deployment>> Router::Candidates(
-    const core::ConverseRequest& request) const {
+core::Result<std::span<const Deployment>> Router::Candidates(const core::ConverseRequest& request,
+                                                             RouteContext& context) const {
   if (const auto it = deployments_.find(request.model_id); it != deployments_.end()) {
     if (const auto* model = catalog_.FindModel(it->second.front().target.model_id)) {
       auto limits = CheckModelLimits(*model, request);
@@ -40,7 +40,7 @@ core::Result<std::vector<Deployment>> Router::Candidates(
         return limits.error();
       }
     }
-    return it->second;
+    return std::span<const Deployment>(it->second);
   }
 
   auto resolution = catalog_.Resolve(request.model_id, source_region_);
@@ -54,11 +54,10 @@ core::Result<std::vector<Deployment>> Router::Candidates(
   if (fallback_ == nullptr) {
     return core::Error{core::ErrorCode::kValidation, "The provided model identifier is invalid."};
   }
-  Deployment deployment;
-  deployment.name = std::string(fallback_->name());
-  deployment.provider = fallback_;
-  deployment.target = {source_region_, request.model_id};
-  return std::vector<Deployment>{std::move(deployment)};
+  context.fallback.name = std::string(fallback_->name());
+  context.fallback.provider = fallback_;
+  context.fallback.target = {source_region_, request.model_id};
+  return std::span<const Deployment>(&context.fallback, 1);
 }
 
 core::Result<core::NativeFormat> Router::FormatOf(std::string_view requested_model) const {
@@ -75,7 +74,7 @@ core::Result<core::NativeFormat> Router::FormatOf(std::string_view requested_mod
 
 net::awaitable<core::Result<core::ConverseResponse>> Router::Converse(
     const core::ConverseRequest& request, RouteContext& context) {
-  auto candidates = Candidates(request);
+  auto candidates = Candidates(request, context);
   if (!candidates) {
     co_return candidates.error();
   }
@@ -103,7 +102,7 @@ net::awaitable<core::Result<core::ConverseResponse>> Router::Converse(
 
 net::awaitable<core::Result<core::StreamSummary>> Router::ConverseStream(
     const core::ConverseRequest& request, providers::StreamSink& sink, RouteContext& context) {
-  auto candidates = Candidates(request);
+  auto candidates = Candidates(request, context);
   if (!candidates) {
     co_return candidates.error();
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +38,8 @@ struct RouteContext {
   std::chrono::steady_clock::time_point deadline;
   std::vector<Attempt> attempts;
   const Deployment* served_by = nullptr;
+  /// Storage for a deployment made up for this request (the simulator fallback).
+  Deployment fallback;
 };
 
 /// Maps a requested model identifier to candidate deployments and calls them in order, moving
@@ -66,9 +69,11 @@ class Router final {
   /// it names (or of the model a configured deployment sends it to).
   core::Result<core::NativeFormat> FormatOf(std::string_view requested_model) const;
 
-  /// The catalog's view of a request's model, checked against the model's limits
-  /// (maxTokens). Unknown models are fine when a deployment names them explicitly.
-  core::Result<std::vector<Deployment>> Candidates(const core::ConverseRequest& request) const;
+  /// The deployments that may serve a request, in order, after checking it against its model's
+  /// limits (maxTokens). Unknown models are fine when a deployment names them explicitly. The
+  /// span points into the router or into `context.fallback`.
+  core::Result<std::span<const Deployment>> Candidates(const core::ConverseRequest& request,
+                                                       RouteContext& context) const;
 
  private:
   const catalog::Catalog& catalog_;
