@@ -18,9 +18,52 @@ core::Result<void> CheckModelLimits(const catalog::Model& model,
   return {};
 }
 
-std::string ErrorTypeOf(const core::Error& error) {
-  return std::string(core::ExceptionName(error.code));
-}
+// Walks the candidates of one request in order and keeps its record of attempts: the next
+// deployment is tried only after a failure worth retrying elsewhere (a throttle, an outage, a
+// timeout, a server fault), before the deadline, and while the client has seen nothing.
+class Failover {
+ public:
+  Failover(std::span<const Deployment> candidates, RouteContext& context)
+      : candidates_(candidates), context_(context) {}
+
+  /// The next deployment to try, or null when the request should stop here.
+  const Deployment* Next() {
+    if (stopped_ || next_ >= candidates_.size() ||
+        std::chrono::steady_clock::now() >= context_.deadline) {
+      return nullptr;
+    }
+    return &candidates_[next_++];
+  }
+
+  providers::Call CallFor(const Deployment& deployment, const core::ConverseRequest& request) const {
+    return providers::Call{request, deployment.target, context_.request_id, context_.deadline};
+  }
+
+  void Succeeded(const Deployment& deployment, const std::string& inference_region) {
+    context_.attempts.push_back(
+        {deployment.name,
+         inference_region.empty() ? deployment.target.region : inference_region,
+         {}});
+    context_.served_by = &deployment;
+  }
+
+  void Failed(const Deployment& deployment, core::Error error, bool client_saw_output) {
+    context_.attempts.push_back({deployment.name, deployment.target.region,
+                                 std::string(core::ExceptionName(error.code))});
+    stopped_ = client_saw_output || !core::IsRetryable(error.code);
+    last_error_ = std::move(error);
+  }
+
+  core::Error last_error() const { return last_error_; }
+
+ private:
+  std::span<const Deployment> candidates_;
+  RouteContext& context_;
+  std::size_t next_ = 0;
+  bool stopped_ = false;
+  core::Error last_error_{core::ErrorCode::kServiceUnavailable,
+                          "No deployment could serve the request before its deadline."};
+};
 
 }  // namespace
 
@@ -78,26 +121,16 @@ net::awaitable<core::Result<core::ConverseResponse>> Router::Converse(
   if (!candidates) {
     co_return candidates.error();
   }
-  core::Error last_error{core::ErrorCode::kServiceUnavailable, "No deployment could serve it."};
-  for (const auto& deployment : *candidates) {
-    if (std::chrono::steady_clock::now() >= context.deadline) {
-      break;
-    }
-    providers::Call call{request, deployment.target, context.request_id, context.deadline};
-    auto result = co_await deployment.provider->Converse(call);
+  Failover failover(*candidates, context);
+  while (const auto* deployment = failover.Next()) {
+    auto result = co_await deployment->provider->Converse(failover.CallFor(*deployment, request));
     if (result) {
-      context.attempts.push_back({deployment.name, result->inference_region, {}});
-      context.served_by = &deployment;
+      failover.Succeeded(*deployment, result->inference_region);
       co_return result;
     }
-    context.attempts.push_back({deployment.name, deployment.target.region,
-                                ErrorTypeOf(result.error())});
-    last_error = result.error();
-    if (!core::IsRetryable(last_error.code)) {
-      break;
-    }
+    failover.Failed(*deployment, std::move(result.error()), /*client_saw_output=*/false);
   }
-  co_return last_error;
+  co_return failover.last_error();
 }
 
 net::awaitable<core::Result<core::StreamSummary>> Router::ConverseStream(
@@ -106,27 +139,17 @@ net::awaitable<core::Result<core::StreamSummary>> Router::ConverseStream(
   if (!candidates) {
     co_return candidates.error();
   }
-  core::Error last_error{core::ErrorCode::kServiceUnavailable, "No deployment could serve it."};
-  for (const auto& deployment : *candidates) {
-    if (std::chrono::steady_clock::now() >= context.deadline) {
-      break;
-    }
-    providers::Call call{request, deployment.target, context.request_id, context.deadline};
-    auto result = co_await deployment.provider->ConverseStream(call, sink);
+  Failover failover(*candidates, context);
+  while (const auto* deployment = failover.Next()) {
+    auto result =
+        co_await deployment->provider->ConverseStream(failover.CallFor(*deployment, request), sink);
     if (result) {
-      context.attempts.push_back({deployment.name, result->inference_region, {}});
-      context.served_by = &deployment;
+      failover.Succeeded(*deployment, result->inference_region);
       co_return result;
     }
-    context.attempts.push_back({deployment.name, deployment.target.region,
-                                ErrorTypeOf(result.error())});
-    last_error = result.error();
-    // Once the client has seen part of an answer, another deployment cannot take over.
-    if (sink.committed() || !core::IsRetryable(last_error.code)) {
-      break;
-    }
+    failover.Failed(*deployment, std::move(result.error()), sink.committed());
   }
-  co_return last_error;
+  co_return failover.last_error();
 }
 
 }  // namespace sluice::routing
