@@ -339,7 +339,8 @@ http::Response MakeUnknownOperation(std::string_view request_id, unsigned versio
   return response;
 }
 
-BedrockRuntimeApi::BedrockRuntimeApi(routing::Router& router) : router_(router) {}
+BedrockRuntimeApi::BedrockRuntimeApi(routing::Router& router, std::size_t max_body_bytes)
+    : router_(router), max_body_bytes_(max_body_bytes) {}
 
 
 
@@ -372,8 +373,9 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
   }
   if (exchange.body_rejected()) {
     co_await fail(ValidationError(
-        "1 validation error detected: Value at 'body' failed to satisfy constraint: Member must "
-        "have length less than or equal to 25000000"));
+        fmt::format("1 validation error detected: Value at 'body' failed to satisfy constraint: "
+                    "Member must have length less than or equal to {}",
+                    max_body_bytes_)));
     co_return;
   }
   const auto content_type = request[bhttp::field::content_type];

@@ -20,7 +20,9 @@ namespace net = boost::asio;
 /// framed as AWS event streams. The router must outlive this object.
 class BedrockRuntimeApi final {
  public:
-  explicit BedrockRuntimeApi(routing::Router& router);
+  /// `max_body_bytes` is the server's body limit, which the size error names (Bedrock's own is
+  /// 25,000,000 bytes).
+  BedrockRuntimeApi(routing::Router& router, std::size_t max_body_bytes);
 
   /// True for paths this front door serves.
   static bool Matches(std::string_view path);
@@ -30,6 +32,7 @@ class BedrockRuntimeApi final {
  private:
 
   routing::Router& router_;
+  std::size_t max_body_bytes_;
 };
 
 /// A Bedrock-shaped error response: the status, `x-amzn-ErrorType`, `x-amzn-RequestId` and a

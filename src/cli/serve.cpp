@@ -231,7 +231,7 @@ int RunServe(const ServeFlags& flags) {
     router.AddDeployment(deployment.model, std::move(route));
   }
 
-  api::BedrockRuntimeApi bedrock(router);
+  api::BedrockRuntimeApi bedrock(router, config.server.max_body_bytes);
   api::AdminApi admin(simulator.get());
   http::Server* server_ptr = nullptr;
   api::Gateway gateway(bedrock, admin, [&server_ptr] { return server_ptr && server_ptr->ready(); });

@@ -1,5 +1,6 @@
 // HTTP/1.1 connections: one request at a time, in order, which keeps pipelined requests safe.
 
+#include <array>
 #include <optional>
 
 #include <boost/asio/as_tuple.hpp>
@@ -24,6 +25,10 @@ namespace {
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
 constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
+
+// Most bytes of a refused body read and thrown away before the connection closes: twice
+// Bedrock's 25 MB body limit covers a client that sends a little over it.
+constexpr std::size_t kMaxLingeringBytes = 64 * 1024 * 1024;
 
 class Http1Session;
 
@@ -83,6 +88,7 @@ class Http1Session final : public Session {
  private:
   net::awaitable<bool> ReadRequest(bhttp::request_parser<bhttp::string_body>& parser);
   net::awaitable<void> RejectMalformed(bhttp::status status);
+  net::awaitable<void> DrainRejectedBody();
 
   tcp::socket socket_;
   beast::flat_buffer buffer_;
@@ -160,6 +166,12 @@ net::awaitable<bool> Http1Session::ReadRequest(bhttp::request_parser<bhttp::stri
   parser.header_limit(static_cast<std::uint32_t>(worker_.limits.max_header_bytes));
   parser.body_limit(worker_.limits.max_body_bytes);
   auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kUseTuple);
+  if (ec == bhttp::error::body_limit) {
+    // Content-Length already announces too much. The head is complete, so the handler can still
+    // answer with its own size error; the connection then closes.
+    body_rejected_ = true;
+    co_return true;
+  }
   if (ec == bhttp::error::header_limit) {
     co_await RejectMalformed(bhttp::status::request_header_fields_too_large);
     co_return false;
@@ -209,6 +221,26 @@ net::awaitable<void> Http1Session::RejectMalformed(bhttp::status status) {
   co_await bhttp::async_write(socket_, response, kUseTuple);
 }
 
+net::awaitable<void> Http1Session::DrainRejectedBody() {
+  // The client is most likely still sending the body we refused. Closing now would make the
+  // kernel answer its data with a reset, which can destroy our error response before the client
+  // reads it; so stop sending, read and discard what is still coming (bounded in time and bytes),
+  // then close. Web servers call this a lingering close.
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  SetDeadline(worker_.limits.read_timeout);
+  std::array<char, 16384> scratch;
+  std::size_t drained = 0;
+  while (drained < kMaxLingeringBytes) {
+    auto [ec, n] = co_await socket_.async_read_some(net::buffer(scratch), kUseTuple);
+    if (ec) {
+      break;
+    }
+    drained += n;
+  }
+  socket_.close(ignored);
+}
+
 net::awaitable<void> Http1Session::Run() {
   while (!worker_.stopping) {
     busy_ = false;
@@ -238,6 +270,10 @@ net::awaitable<void> Http1Session::Run() {
     }
     LogAccess(worker_.access_log, exchange, exchange.bytes_sent());
 
+    if (body_rejected_ && !exchange.failed()) {
+      co_await DrainRejectedBody();
+      co_return;
+    }
     if (exchange.failed() || !exchange.keep_alive() || worker_.stopping) {
       break;
     }

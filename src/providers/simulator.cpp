@@ -59,29 +59,82 @@ std::uint64_t RequestSeed(const core::ConverseRequest& request) {
   return hash;
 }
 
+// Builds text from space-separated pieces within a token budget. Pieces cost what
+// core::EstimateTokens says; the separating space costs nothing, so the running count stays exact
+// without re-estimating the whole text.
+class BudgetedText {
+ public:
+  explicit BudgetedText(std::int64_t max_tokens) : max_tokens_(max_tokens) {}
+
+  /// Appends `piece` (after a space) if it fits; false once the budget is spent.
+  bool Append(std::string_view piece) {
+    const std::int64_t cost = core::EstimateTokens(piece);
+    if (tokens_ + cost > max_tokens_) {
+      if (text_.empty()) {
+        AppendPrefix(piece);  // even a tiny budget gets the start of the marker
+      }
+      return false;
+    }
+    if (!text_.empty()) {
+      text_ += ' ';
+    }
+    text_ += piece;
+    tokens_ += cost;
+    return true;
+  }
+
+  std::int64_t tokens() const { return tokens_; }
+  std::string& text() { return text_; }
+
+ private:
+  void AppendPrefix(std::string_view piece) {
+    for (std::size_t n = piece.size(); n > 0; --n) {
+      const std::int64_t cost = core::EstimateTokens(piece.substr(0, n));
+      if (cost <= max_tokens_) {
+        text_.assign(piece.substr(0, n));
+        tokens_ = cost;
+        return;
+      }
+    }
+  }
+
+  std::int64_t max_tokens_;
+  std::int64_t tokens_ = 0;
+  std::string text_;
+};
+
+// The simulated answer: a marker naming the model, then filler words up to `target_tokens`,
+// never more than `max_tokens` (then `truncated` is set, as a model stopping at maxTokens).
 std::string MakeText(std::uint64_t seed, std::string_view model_id, std::int64_t target_tokens,
                      std::int64_t max_tokens, bool& truncated) {
-  std::string text = fmt::format("[simulated answer from {}]", model_id);
-  std::uint64_t state = seed | 1;
+  BudgetedText text(max_tokens);
   truncated = false;
-  while (core::EstimateTokens(text) < target_tokens) {
+  const std::string marker = fmt::format("[simulated answer from {}]", model_id);
+  std::string_view rest = marker;
+  while (!rest.empty()) {
+    const auto space = rest.find(' ');
+    if (!text.Append(rest.substr(0, space))) {
+      truncated = true;
+      return std::move(text.text());
+    }
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  }
+
+  std::uint64_t state = seed | 1;
+  while (text.tokens() < target_tokens) {
     // xorshift keeps the word sequence deterministic and cheap.
     state ^= state << 13;
     state ^= state >> 7;
     state ^= state << 17;
-    std::string candidate = text;
-    candidate += ' ';
-    candidate += kVocabulary[state % kVocabulary.size()];
-    if (core::EstimateTokens(candidate) > max_tokens) {
+    if (!text.Append(kVocabulary[state % kVocabulary.size()])) {
       truncated = true;
-      break;
+      return std::move(text.text());
     }
-    text = std::move(candidate);
   }
-  if (!truncated) {
-    text += '.';
+  if (text.tokens() < max_tokens) {
+    text.text() += '.';
   }
-  return text;
+  return std::move(text.text());
 }
 
 // A placeholder value that satisfies a JSON Schema type, for simulated tool inputs.
