@@ -2,7 +2,9 @@
 // Anthropic and Nova InvokeModel bodies. Whatever the bytes, parsing must end in a request or a
 // ValidationException, never a crash; an accepted request must survive token estimation and
 // re-serialisation. Built by scripts/fuzz.sh, not CMake.
-// fuzz-link: src/core/converse_json.cpp src/core/anthropic_messages.cpp src/core/nova_messages.cpp
+// fuzz-link: src/core/converse_json.cpp src/core/anthropic_request.cpp
+// fuzz-link: src/core/anthropic_response.cpp src/core/anthropic_stream.cpp
+// fuzz-link: src/core/invoke_schema.cpp src/core/nova_messages.cpp
 // fuzz-link: src/core/tokens.cpp src/core/error.cpp src/core/converse.cpp
 // fuzz-libs: boost_json fmt
 // fuzz-seeds: fuzz/seeds/front_door
@@ -24,7 +26,8 @@ using sluice::core::Operation;
 void Exercise(const sluice::core::Result<sluice::core::ConverseRequest>& parsed) {
   if (!parsed) {
     // Every rejection must be a validation error with a message for the caller.
-    if (parsed.error().code != sluice::core::ErrorCode::kValidation || parsed.error().message.empty()) {
+    if (parsed.error().code != sluice::core::ErrorCode::kValidation ||
+        parsed.error().message.empty()) {
       std::abort();
     }
     return;

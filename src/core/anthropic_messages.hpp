@@ -113,4 +113,25 @@ class StreamTranslator final {
 /// the others. The stop reason is stored in Converse's vocabulary.
 void ReadStreamUsage(const boost::json::object& native_event, StreamSummary& summary);
 
+// Not API: helpers that anthropic_response.cpp defines and anthropic_stream.cpp shares; other
+// code should not call them.
+namespace internal {
+
+/// Converse's stop reasons in Anthropic's vocabulary.
+std::string_view StopReasonToAnthropic(std::string_view reason);
+
+/// Anthropic's stop reasons in Converse's vocabulary.
+std::string StopReasonFromAnthropic(std::string_view reason);
+
+/// A count from an upstream body; anything but a number reads as zero, and a fraction is cut.
+std::int64_t ReadCount(const boost::json::object& object, std::string_view key);
+
+/// The member `key` of `object` when it is an object; null otherwise.
+const boost::json::object* ObjectMember(const boost::json::object& object, std::string_view key);
+
+/// The member `key` of `object` when it is a string; empty otherwise.
+std::string_view StringMember(const boost::json::object& object, std::string_view key);
+
+}  // namespace internal
+
 }  // namespace sluice::core::anthropic

@@ -9,106 +9,26 @@
 #include <fmt/format.h>
 
 #include "core/converse_json.hpp"
+#include "core/invoke_schema.hpp"
 
 namespace sluice::core::nova {
 
 namespace {
 
 namespace json = boost::json;
+using core::internal::Expect;
+using core::internal::kMalformedMessage;
+using core::internal::Pointer;
+using core::internal::Violations;
 
 // The only schema version Nova defines; the member may be left out.
 constexpr std::string_view kSchemaVersion = "messages-v1";
-
-// Bedrock's wording for a body that is not a JSON object.
-constexpr std::string_view kMalformedMessage =
-    "Malformed input request, please reformat your input and try again.";
 
 // Members a Nova message content block may have (it is a union, like Converse's).
 constexpr std::array kContentMembers = {"text",    "image",      "video",      "document",
                                         "toolUse", "toolResult", "cachePoint", "reasoningContent"};
 
 constexpr std::array kSystemMembers = {"text", "cachePoint"};
-
-// Limitation: this duplicates the schema-message helpers in anthropic_messages.cpp (type names,
-// the joined violation text). They belong in a shared core header once a third native format
-// needs them; two small copies were cheaper than a header neither format owns.
-
-// Bedrock validates InvokeModel bodies with a Java JSON Schema validator, which names a value's
-// type after the class the JSON parser produced for it.
-std::string_view FoundName(const json::value& value) {
-  switch (value.kind()) {
-    case json::kind::string:
-      return "String";
-    case json::kind::bool_:
-      return "Boolean";
-    case json::kind::null:
-      return "Null";
-    case json::kind::object:
-      return "JSONObject";
-    case json::kind::array:
-      return "JSONArray";
-    case json::kind::double_:
-      return "BigDecimal";
-    case json::kind::int64: {
-      const auto number = value.get_int64();
-      const bool fits = number >= std::numeric_limits<std::int32_t>::min() &&
-                        number <= std::numeric_limits<std::int32_t>::max();
-      return fits ? "Integer" : "Long";
-    }
-    case json::kind::uint64:
-      return "BigInteger";
-  }
-  return "String";
-}
-
-bool HasType(const json::value& value, std::string_view expected) {
-  if (expected == "String") {
-    return value.is_string();
-  }
-  if (expected == "Integer") {
-    return value.is_int64() || value.is_uint64();
-  }
-  if (expected == "Number") {
-    return value.is_number();
-  }
-  if (expected == "JSONObject") {
-    return value.is_object();
-  }
-  return value.is_array();
-}
-
-// Schema violations in the validator's wording, joined without a separator as Bedrock does.
-// Paths are formatted only when a violation is found.
-class Violations {
- public:
-  void Add(std::string_view pointer, std::string_view problem) {
-    text_ += pointer;
-    text_ += ": ";
-    text_ += problem;
-  }
-
-  // Returns whether `value` has the expected type ("String", "Integer", "Number", "JSONObject",
-  // "JSONArray"), recording a violation when it has not.
-  bool Expect(const json::value& value, std::string_view expected, std::string_view pointer) {
-    const bool matches = HasType(value, expected);
-    if (!matches) {
-      Add(pointer, fmt::format("expected type: {}, found: {}", expected, FoundName(value)));
-    }
-    return matches;
-  }
-
-  bool empty() const { return text_.empty(); }
-
-  Error ToError() const {
-    return Error{ErrorCode::kValidation,
-                 fmt::format("Malformed input request: {}, please reformat your input and try "
-                             "again.",
-                             text_)};
-  }
-
- private:
-  std::string text_;
-};
 
 template <std::size_t N>
 bool IsMember(std::string_view key, const std::array<const char*, N>& members) {
@@ -117,47 +37,44 @@ bool IsMember(std::string_view key, const std::array<const char*, N>& members) {
 
 // Checks that every element of `blocks` is an object holding only `members`.
 template <std::size_t N>
-void CheckBlocks(const json::array& blocks, const std::string& pointer,
+void CheckBlocks(const json::array& blocks, const Pointer& at,
                  const std::array<const char*, N>& members, Violations& violations) {
   for (std::size_t i = 0; i < blocks.size(); ++i) {
-    const auto block_pointer = [&] {
-      return fmt::format("{}/{}", pointer, i);
-    };
+    const Pointer block_at = at.Index(i);
     if (!blocks[i].is_object()) {
-      violations.Expect(blocks[i], "JSONObject", block_pointer());
+      violations.WrongType(block_at, Expect::kObject, blocks[i]);
       continue;
     }
     for (const auto& member : blocks[i].get_object()) {
       if (!IsMember(member.key(), members)) {
-        violations.Add(block_pointer(), fmt::format("extraneous key [{}] is not permitted",
-                                                    std::string_view(member.key())));
+        violations.Add(block_at, fmt::format("extraneous key [{}] is not permitted",
+                                             std::string_view(member.key())));
       }
     }
   }
 }
 
-void CheckMessages(const json::value& messages, Violations& violations) {
-  if (!violations.Expect(messages, "JSONArray", "#/messages")) {
+void CheckMessages(const json::value& messages, const Pointer& at, Violations& violations) {
+  if (!violations.CheckType(at, Expect::kArray, messages)) {
     return;
   }
   const auto& list = messages.get_array();
   for (std::size_t i = 0; i < list.size(); ++i) {
-    const auto pointer = fmt::format("#/messages/{}", i);
-    if (!violations.Expect(list[i], "JSONObject", pointer)) {
+    const Pointer message_at = at.Index(i);
+    if (!violations.CheckType(message_at, Expect::kObject, list[i])) {
       continue;
     }
     const auto& message = list[i].get_object();
     if (const auto* role = message.if_contains("role"); role == nullptr) {
-      violations.Add(pointer, "required key [role] not found");
-    } else if (violations.Expect(*role, "String", pointer + "/role") &&
+      violations.MissingKey(message_at, "role");
+    } else if (violations.CheckType(message_at.Key("role"), Expect::kString, *role) &&
                role->get_string() != "user" && role->get_string() != "assistant") {
-      violations.Add(pointer + "/role", fmt::format("{} is not a valid enum value",
-                                                    std::string_view(role->get_string())));
+      violations.NotInEnum(message_at.Key("role"), role->get_string());
     }
     if (const auto* content = message.if_contains("content"); content == nullptr) {
-      violations.Add(pointer, "required key [content] not found");
-    } else if (violations.Expect(*content, "JSONArray", pointer + "/content")) {
-      CheckBlocks(content->get_array(), pointer + "/content", kContentMembers, violations);
+      violations.MissingKey(message_at, "content");
+    } else if (violations.CheckType(message_at.Key("content"), Expect::kArray, *content)) {
+      CheckBlocks(content->get_array(), message_at.Key("content"), kContentMembers, violations);
     }
   }
 }
@@ -165,33 +82,31 @@ void CheckMessages(const json::value& messages, Violations& violations) {
 // Renames Nova's inference members to Converse's. Members Converse has no place for (top_k,
 // and whatever Nova adds) are returned for additionalModelRequestFields.inferenceConfig, where
 // Bedrock's Converse reads them for Nova.
-json::object ReadInferenceConfig(json::object& config, json::object& inference,
+json::object ReadInferenceConfig(json::object& config, const Pointer& at, json::object& inference,
                                  Violations& violations) {
   json::object extra;
   for (auto& member : config) {
     const std::string_view key = member.key();
     auto& value = member.value();
-    const auto pointer = [&] {
-      return fmt::format("#/inferenceConfig/{}", key);
-    };
+    const Pointer value_at = at.Key(key);
     if (key == "max_new_tokens" || key == "maxTokens") {
-      if (violations.Expect(value, "Integer", pointer())) {
+      if (violations.CheckType(value_at, Expect::kInteger, value)) {
         inference["maxTokens"] = value;
       }
     } else if (key == "temperature") {
-      if (violations.Expect(value, "Number", pointer())) {
+      if (violations.CheckType(value_at, Expect::kNumber, value)) {
         inference["temperature"] = value;
       }
     } else if (key == "top_p" || key == "topP") {
-      if (violations.Expect(value, "Number", pointer())) {
+      if (violations.CheckType(value_at, Expect::kNumber, value)) {
         inference["topP"] = value;
       }
     } else if (key == "stopSequences") {
-      if (violations.Expect(value, "JSONArray", pointer())) {
+      if (violations.CheckType(value_at, Expect::kArray, value)) {
         inference["stopSequences"] = std::move(value);
       }
     } else if (key == "top_k" || key == "topK") {
-      if (violations.Expect(value, "Integer", pointer())) {
+      if (violations.CheckType(value_at, Expect::kInteger, value)) {
         extra["topK"] = value;
       }
     } else {
@@ -202,24 +117,26 @@ json::object ReadInferenceConfig(json::object& config, json::object& inference,
 }
 
 json::object ReadBody(json::object& body, Violations& violations) {
+  const Pointer root;
   if (const auto* version = body.if_contains("schemaVersion");
-      version != nullptr && violations.Expect(*version, "String", "#/schemaVersion") &&
+      version != nullptr &&
+      violations.CheckType(root.Key("schemaVersion"), Expect::kString, *version) &&
       version->get_string() != kSchemaVersion) {
-    violations.Add("#/schemaVersion", fmt::format("{} is not a valid enum value",
-                                                  std::string_view(version->get_string())));
+    violations.NotInEnum(root.Key("schemaVersion"), version->get_string());
   }
   auto* messages = body.if_contains("messages");
   if (messages == nullptr) {
-    violations.Add("#", "required key [messages] not found");
+    violations.MissingKey(root, "messages");
   } else {
-    CheckMessages(*messages, violations);
+    CheckMessages(*messages, root.Key("messages"), violations);
   }
   auto* system = body.if_contains("system");
-  if (system != nullptr && violations.Expect(*system, "JSONArray", "#/system")) {
-    CheckBlocks(system->get_array(), "#/system", kSystemMembers, violations);
+  if (system != nullptr && violations.CheckType(root.Key("system"), Expect::kArray, *system)) {
+    CheckBlocks(system->get_array(), root.Key("system"), kSystemMembers, violations);
   }
   auto* tool_config = body.if_contains("toolConfig");
-  if (tool_config != nullptr && !violations.Expect(*tool_config, "JSONObject", "#/toolConfig")) {
+  if (tool_config != nullptr &&
+      !violations.CheckType(root.Key("toolConfig"), Expect::kObject, *tool_config)) {
     tool_config = nullptr;
   }
 
@@ -235,8 +152,10 @@ json::object ReadBody(json::object& body, Violations& violations) {
   json::object inference;
   json::object additional;
   if (auto* config = body.if_contains("inferenceConfig");
-      config != nullptr && violations.Expect(*config, "JSONObject", "#/inferenceConfig")) {
-    if (auto extra = ReadInferenceConfig(config->get_object(), inference, violations);
+      config != nullptr &&
+      violations.CheckType(root.Key("inferenceConfig"), Expect::kObject, *config)) {
+    if (auto extra = ReadInferenceConfig(config->get_object(), root.Key("inferenceConfig"),
+                                         inference, violations);
         !extra.empty()) {
       additional.emplace("inferenceConfig", std::move(extra));
     }
