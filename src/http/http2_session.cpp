@@ -574,13 +574,10 @@ int Http2Session::OnFrameReceived(const nghttp2_frame& frame) {
     return 0;
   }
 
-  // Requests we will refuse anyway are answered as soon as their head is here, without waiting
-  // for a body we would not read.
-  if (frame.hd.type == NGHTTP2_HEADERS && frame.headers.cat == NGHTTP2_HCAT_REQUEST) {
-    if (exchange->headers_too_large_ || exchange->body_rejected()) {
-      ready_.push_back(id);
-    }
-  }
+  // Even a request we refuse (head or body too large) is answered only once the client has
+  // finished sending it: Node's http2 client, which the AWS SDK uses, drops a response that
+  // arrives while it is still uploading, and the SDK call then never settles. What arrives in
+  // between is read and thrown away; the stream's read deadline bounds how long that may take.
   if ((frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
     exchange->request_complete_ = true;
     ready_.push_back(id);
@@ -590,18 +587,15 @@ int Http2Session::OnFrameReceived(const nghttp2_frame& frame) {
 
 int Http2Session::OnDataChunk(std::int32_t stream_id, std::string_view data) {
   auto* exchange = Find(stream_id);
-  if (exchange == nullptr || exchange->handler_ != HandlerState::kWaiting) {
-    return 0;
+  if (exchange == nullptr || exchange->handler_ != HandlerState::kWaiting ||
+      exchange->body_rejected() || exchange->headers_too_large_) {
+    return 0;  // refused already: the rest of the body is discarded as it arrives
   }
   auto& body = exchange->request_.body();
   if (body.size() + data.size() > worker_.limits.max_body_bytes) {
-    // Too large: drop what we have and let the handler answer with its size error now. The rest
-    // of the upload is read and thrown away rather than reset: clients such as Node's http2
-    // stall on a RST_STREAM that arrives while they are still sending, and the stream's read
-    // deadline bounds how long a client may keep sending.
+    // Too large: keep nothing; the handler answers with its size error at END_STREAM.
     exchange->MarkBodyRejected();
     std::string().swap(body);
-    ready_.push_back(stream_id);
     return 0;
   }
   body.append(data);
