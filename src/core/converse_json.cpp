@@ -18,17 +18,24 @@ constexpr std::string_view kMalformedMessage =
     "Malformed input request, please reformat your input and try again.";
 
 // Coral's wording for one failed constraint, which Bedrock uses for shape violations.
+// An empty `value` leaves it out, as coral does for members marked sensitive.
 Error ConstraintError(std::string_view path, std::string_view value, std::string_view constraint) {
-  return Invalid(fmt::format("1 validation error detected: Value {} at '{}' failed to satisfy "
+  return Invalid(fmt::format("1 validation error detected: Value {}{}at '{}' failed to satisfy "
                              "constraint: {}",
-                             value, path, constraint));
+                             value, value.empty() ? "" : " ", path, constraint));
 }
 
+// The offending value as Bedrock quotes it: strings and numbers as written ('1.5', not Boost.JSON's
+// '1.5E0'), anything else as compact JSON.
 std::string Quoted(const json::value& value) {
-  if (value.is_string()) {
-    return fmt::format("'{}'", std::string_view(value.get_string()));
+  switch (value.kind()) {
+    case json::kind::string:
+      return fmt::format("'{}'", std::string_view(value.get_string()));
+    case json::kind::double_:
+      return fmt::format("'{}'", value.get_double());
+    default:
+      return fmt::format("'{}'", json::serialize(value));
   }
-  return fmt::format("'{}'", json::serialize(value));
 }
 
 constexpr std::array kContentMembers = {
@@ -37,6 +44,21 @@ constexpr std::array kContentMembers = {
     "reasoningContent", "citationsContent", "searchResult", "toolAddition", "toolRemoval"};
 
 constexpr std::array kSystemMembers = {"text", "guardContent", "cachePoint"};
+
+constexpr std::array kToolMembers = {"toolSpec", "systemTool", "cachePoint"};
+
+// Tool names, like Bedrock's: [a-zA-Z0-9_-]{1,64}.
+bool IsToolName(std::string_view name) {
+  if (name.empty() || name.size() > 64) {
+    return false;
+  }
+  for (const unsigned char c : name) {
+    if (!std::isalnum(c) && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
 
 template <std::size_t N>
 bool IsMember(std::string_view key, const std::array<const char*, N>& members) {
@@ -267,13 +289,14 @@ Result<void> ValidateRequestMetadata(const json::value* metadata) {
   }
   const auto& map = metadata->get_object();
   if (map.empty() || map.size() > 16) {
-    return ConstraintError("requestMetadata", "{...}",
+    return ConstraintError("requestMetadata", "",
                            "Member must have length less than or equal to 16 and greater than "
                            "or equal to 1");
   }
   for (const auto& [key, value] : map) {
     if (key.empty() || key.size() > 256 || !IsMetadataText(key)) {
-      return ConstraintError("requestMetadata", fmt::format("'{}'", std::string_view(key)),
+      // requestMetadata is sensitive: the error names neither the key nor the value.
+      return ConstraintError("requestMetadata", "",
                              "Map keys must satisfy constraint: [Member must have length less "
                              "than or equal to 256, Member must have length greater than or "
                              "equal to 1, Member must satisfy regular expression pattern: "
@@ -281,8 +304,7 @@ Result<void> ValidateRequestMetadata(const json::value* metadata) {
     }
     if (!value.is_string() || value.get_string().size() > 256 ||
         !IsMetadataText(value.get_string())) {
-      return ConstraintError(fmt::format("requestMetadata.{}", std::string_view(key)),
-                             Quoted(value),
+      return ConstraintError("requestMetadata", "",
                              "Map values must satisfy constraint: [Member must have length less "
                              "than or equal to 256, Member must satisfy regular expression "
                              "pattern: [a-zA-Z0-9\\s:_@$#=/+,-.]{0,256}]");
@@ -306,13 +328,16 @@ Result<void> ValidateToolConfig(const json::value* tool_config) {
   std::size_t index = 0;
   for (const auto& tool : tools->get_array()) {
     ++index;
-    const auto* spec = tool.is_object() ? tool.get_object().if_contains("toolSpec") : nullptr;
+    auto valid = ValidateUnion(tool, fmt::format("toolConfig.tools.{}.member", index), kToolMembers);
+    if (!valid) {
+      return valid;
+    }
+    const auto* spec = tool.get_object().if_contains("toolSpec");
     if (spec == nullptr) {
       continue;  // systemTool and cachePoint members pass through
     }
-    const auto* name = spec->is_object() ? spec->get_object().if_contains("name") : nullptr;
-    if (name == nullptr || !name->is_string() || name->get_string().empty() ||
-        name->get_string().size() > 64) {
+    const auto* name = spec->get_object().if_contains("name");
+    if (name == nullptr || !name->is_string() || !IsToolName(name->get_string())) {
       return ConstraintError(fmt::format("toolConfig.tools.{}.member.toolSpec.name", index),
                              name ? Quoted(*name) : "null",
                              "Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+");

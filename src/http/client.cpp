@@ -151,9 +151,9 @@ void ClientService::shutdown() {
     connection->Close();
   }
   active_.clear();
-  if (timer_) {
-    timer_->cancel();
-  }
+  // The timer goes now, while its own service still exists: services are destroyed newest
+  // first, and the timer service may be newer than this one.
+  timer_.reset();
 }
 
 net::awaitable<void> ClientService::Sweep() {

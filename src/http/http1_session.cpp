@@ -252,7 +252,9 @@ net::awaitable<void> Http1Session::Run() {
       break;
     }
 
-    const bool keep_alive = parser->keep_alive() && !body_rejected_ && !worker_.stopping;
+    // A refused body leaves the parser mid-head (Content-Length over the limit stops it there), so
+    // its keep-alive state must not be asked; such a connection closes anyway.
+    const bool keep_alive = !body_rejected_ && !worker_.stopping && parser->keep_alive();
     Http1Exchange exchange(*this, info_, keep_alive);
     if (body_rejected_) {
       exchange.MarkBodyRejected();

@@ -138,7 +138,7 @@ net::awaitable<void> ServeConnection(tcp::socket socket, internal::WorkerContext
 }  // namespace
 
 void Server::Run() {
-  ready_.store(true, std::memory_order_relaxed);
+  ready_.store(!stopping_.load(), std::memory_order_relaxed);
 
   for (auto& worker_ptr : workers_) {
     Worker& worker = *worker_ptr;
@@ -189,7 +189,9 @@ void Server::Run() {
     net::co_spawn(
         worker.io,
         [&worker]() -> net::awaitable<void> {
-          while (true) {
+          // Ends once a shutdown has started and no connection is left (which also covers a
+          // Stop() that ran before this loop began).
+          while (!worker.context.stopping || !worker.context.sessions.empty()) {
             worker.sweep_timer.expires_after(kSweepInterval);
             auto [ec] = co_await worker.sweep_timer.async_wait(kUseTuple);
             if (ec) {

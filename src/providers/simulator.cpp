@@ -202,7 +202,8 @@ const json::object* ChooseTool(const json::object& body) {
   }
   std::vector<const json::object*> specs;
   for (const auto& tool : tools->get_array()) {
-    if (const auto* spec = tool.get_object().if_contains("toolSpec"); spec && spec->is_object()) {
+    const auto* spec = tool.is_object() ? tool.get_object().if_contains("toolSpec") : nullptr;
+    if (spec != nullptr && spec->is_object()) {
       specs.push_back(&spec->get_object());
     }
   }

@@ -6,37 +6,47 @@ namespace sluice::routing {
 
 namespace {
 
-core::Result<void> CheckModelLimits(const catalog::Model& model,
+core::Result<void> CheckModelLimits(const catalog::Model* model,
                                     const core::ConverseRequest& request) {
-  if (request.max_tokens && *request.max_tokens > model.max_output_tokens) {
+  if (model == nullptr) {
+    return {};  // a model the catalog does not know: the upstream judges
+  }
+  if (request.max_tokens && *request.max_tokens > model->max_output_tokens) {
     return core::Error{core::ErrorCode::kValidation,
                        fmt::format("The maximum tokens you requested exceeds the model limit of "
                                    "{}. Try again with a maximum tokens value that is lower than "
                                    "{}.",
-                                   model.max_output_tokens, model.max_output_tokens)};
+                                   model->max_output_tokens, model->max_output_tokens)};
   }
   return {};
 }
 
 // Walks the candidates of one request in order and keeps its record of attempts: the next
 // deployment is tried only after a failure worth retrying elsewhere (a throttle, an outage, a
-// timeout, a server fault), before the deadline, and while the client has seen nothing.
+// timeout, a server fault), before the deadline, and while the client has seen nothing. A
+// deployment whose model cannot take the request (maxTokens above its limit) is passed over.
 class Failover {
  public:
-  Failover(std::span<const Deployment> candidates, RouteContext& context)
-      : candidates_(candidates), context_(context) {}
+  Failover(std::span<const Deployment> candidates, const core::ConverseRequest& request,
+           RouteContext& context)
+      : candidates_(candidates), request_(request), context_(context) {}
 
   /// The next deployment to try, or null when the request should stop here.
   const Deployment* Next() {
-    if (stopped_ || next_ >= candidates_.size() ||
-        std::chrono::steady_clock::now() >= context_.deadline) {
-      return nullptr;
+    while (!stopped_ && next_ < candidates_.size() &&
+           std::chrono::steady_clock::now() < context_.deadline) {
+      const Deployment& deployment = candidates_[next_++];
+      auto limits = CheckModelLimits(deployment.model, request_);
+      if (limits) {
+        return &deployment;
+      }
+      last_error_ = std::move(limits.error());
     }
-    return &candidates_[next_++];
+    return nullptr;
   }
 
-  providers::Call CallFor(const Deployment& deployment, const core::ConverseRequest& request) const {
-    return providers::Call{request, deployment.target, context_.request_id, context_.deadline};
+  providers::Call CallFor(const Deployment& deployment) const {
+    return providers::Call{request_, deployment.target, context_.request_id, context_.deadline};
   }
 
   void Succeeded(const Deployment& deployment, const std::string& inference_region) {
@@ -58,6 +68,7 @@ class Failover {
 
  private:
   std::span<const Deployment> candidates_;
+  const core::ConverseRequest& request_;
   RouteContext& context_;
   std::size_t next_ = 0;
   bool stopped_ = false;
@@ -71,18 +82,18 @@ Router::Router(const catalog::Catalog& catalog, std::string source_region)
     : catalog_(catalog), source_region_(std::move(source_region)) {}
 
 void Router::AddDeployment(const std::string& requested_model, Deployment deployment) {
+  if (deployment.model == nullptr) {
+    // Resolved where the deployment calls from, so a profile of another geography is found.
+    auto resolution = catalog_.Resolve(deployment.target.model_id, deployment.target.region);
+    deployment.model =
+        resolution ? resolution->model : catalog_.FindModel(deployment.target.model_id);
+  }
   deployments_[requested_model].push_back(std::move(deployment));
 }
 
 core::Result<std::span<const Deployment>> Router::Candidates(const core::ConverseRequest& request,
                                                              RouteContext& context) const {
   if (const auto it = deployments_.find(request.model_id); it != deployments_.end()) {
-    if (const auto* model = catalog_.FindModel(it->second.front().target.model_id)) {
-      auto limits = CheckModelLimits(*model, request);
-      if (!limits) {
-        return limits.error();
-      }
-    }
     return std::span<const Deployment>(it->second);
   }
 
@@ -90,25 +101,25 @@ core::Result<std::span<const Deployment>> Router::Candidates(const core::Convers
   if (!resolution) {
     return resolution.error();
   }
-  auto limits = CheckModelLimits(*resolution->model, request);
-  if (!limits) {
-    return limits.error();
-  }
   if (fallback_ == nullptr) {
     return core::Error{core::ErrorCode::kValidation, "The provided model identifier is invalid."};
   }
   context.fallback.name = std::string(fallback_->name());
   context.fallback.provider = fallback_;
   context.fallback.target = {source_region_, request.model_id};
+  context.fallback.model = resolution->model;
   return std::span<const Deployment>(&context.fallback, 1);
 }
 
 core::Result<core::NativeFormat> Router::FormatOf(std::string_view requested_model) const {
-  std::string_view model_id = requested_model;
-  if (const auto it = deployments_.find(std::string(requested_model)); it != deployments_.end()) {
-    model_id = it->second.front().target.model_id;
+  if (const auto it = deployments_.find(requested_model); it != deployments_.end()) {
+    for (const auto& deployment : it->second) {
+      if (deployment.model != nullptr) {
+        return deployment.model->format;
+      }
+    }
   }
-  auto resolution = catalog_.Resolve(model_id, source_region_);
+  auto resolution = catalog_.Resolve(requested_model, source_region_);
   if (!resolution) {
     return resolution.error();
   }
@@ -121,9 +132,9 @@ net::awaitable<core::Result<core::ConverseResponse>> Router::Converse(
   if (!candidates) {
     co_return candidates.error();
   }
-  Failover failover(*candidates, context);
+  Failover failover(*candidates, request, context);
   while (const auto* deployment = failover.Next()) {
-    auto result = co_await deployment->provider->Converse(failover.CallFor(*deployment, request));
+    auto result = co_await deployment->provider->Converse(failover.CallFor(*deployment));
     if (result) {
       failover.Succeeded(*deployment, result->inference_region);
       co_return result;
@@ -139,10 +150,10 @@ net::awaitable<core::Result<core::StreamSummary>> Router::ConverseStream(
   if (!candidates) {
     co_return candidates.error();
   }
-  Failover failover(*candidates, context);
+  Failover failover(*candidates, request, context);
   while (const auto* deployment = failover.Next()) {
     auto result =
-        co_await deployment->provider->ConverseStream(failover.CallFor(*deployment, request), sink);
+        co_await deployment->provider->ConverseStream(failover.CallFor(*deployment), sink);
     if (result) {
       failover.Succeeded(*deployment, result->inference_region);
       co_return result;

@@ -23,6 +23,9 @@ struct Deployment {
   std::string name;
   providers::Provider* provider = nullptr;
   providers::Target target;
+  /// The catalog's model behind `target` (its limits and body format); filled in by
+  /// Router::AddDeployment, and null for a model the catalog does not know.
+  const catalog::Model* model = nullptr;
 };
 
 /// One try at one deployment, kept for the access log and (later) the invocation log.
@@ -69,16 +72,25 @@ class Router final {
   /// it names (or of the model a configured deployment sends it to).
   core::Result<core::NativeFormat> FormatOf(std::string_view requested_model) const;
 
-  /// The deployments that may serve a request, in order, after checking it against its model's
-  /// limits (maxTokens). Unknown models are fine when a deployment names them explicitly. The
-  /// span points into the router or into `context.fallback`.
+  /// The deployments that may serve a request, in order. Each is checked against its model's
+  /// limits (maxTokens) only when its turn comes. Unknown models are fine when a deployment names
+  /// them explicitly. The span points into the router or into `context.fallback`.
   core::Result<std::span<const Deployment>> Candidates(const core::ConverseRequest& request,
                                                        RouteContext& context) const;
 
  private:
   const catalog::Catalog& catalog_;
   std::string source_region_;
-  std::unordered_map<std::string, std::vector<Deployment>> deployments_;
+  // Transparent, so a std::string_view finds its key without building a string per request.
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+
+  std::unordered_map<std::string, std::vector<Deployment>, StringHash, std::equal_to<>>
+      deployments_;
   providers::Provider* fallback_ = nullptr;
 };
 

@@ -327,9 +327,8 @@ TEST_F(RouterTest, MaxTokensAboveTheLimitOfADeploymentsModelIsRejected) {
   EXPECT_TRUE(first_.calls().empty());
 }
 
-// Router::Candidates looks the deployment's target up with FindModel only, so a deployment
-// that sends a profile ID skips the maxTokens check and the provider gets the request.
-TEST_F(RouterTest, DISABLED_MaxTokensAboveTheLimitOfADeployedProfileIsRejected) {
+// The limit comes from the model behind the deployed profile ID.
+TEST_F(RouterTest, MaxTokensAboveTheLimitOfADeployedProfileIsRejected) {
   Deploy(first_, "us-east-1", std::string(kHaikuUs));
   first_.QueueAnswer();
   const auto request = Request(kAlias, WithMaxTokens(100000));
@@ -372,10 +371,9 @@ TEST_F(RouterTest, FormatOfAnAliasIsThatOfItsTargetModel) {
   EXPECT_EQ(*alias_to_claude, core::NativeFormat::kAnthropicMessages);
 }
 
-// Router::FormatOf resolves a deployment's target from the router's own region instead of the
-// deployment's, so an alias that sends an EU profile to eu-west-1 is "invalid" for InvokeModel
-// on a gateway in us-east-1, though Converse through the same alias works.
-TEST_F(RouterTest, DISABLED_FormatOfAnAliasToAnotherGeographysProfile) {
+// A deployment's target is resolved from the deployment's own region, so an alias that sends an
+// EU profile to eu-west-1 works on a gateway in us-east-1.
+TEST_F(RouterTest, FormatOfAnAliasToAnotherGeographysProfile) {
   router_.AddDeployment(
       "eu-claude",
       Deployment{"eu", &first_, {"eu-west-1", "eu.anthropic.claude-haiku-4-5-20251001-v1:0"}});
