@@ -109,29 +109,63 @@ void Server::Listen() {
 
 namespace {
 
-net::awaitable<void> ServeConnection(tcp::socket socket, internal::WorkerContext& worker,
-                                     ConnectionInfo info) {
-  // Read until the first bytes tell HTTP/1.1 from the HTTP/2 preface. A plain HTTP/1.1 request
-  // differs from the preface at its first byte ("PRI" is not a method anyone else sends).
-  beast::flat_buffer buffer;
+// A connection whose protocol is not known yet. It is registered with the worker like any
+// session, so that a client that connects and sends nothing is closed at the idle timeout.
+class UndecidedConnection final : public internal::Session {
+ public:
+  UndecidedConnection(tcp::socket& socket, internal::WorkerContext& worker)
+      : Session(worker), socket_(socket) {
+    SetDeadline(worker.limits.idle_timeout);
+  }
+
+  void BeginShutdown() override { Abort(); }
+
+  void Abort() override {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  tcp::socket& socket_;
+};
+
+enum class Detected {
+  kHttp1,
+  kHttp2,
+  kClosed,
+};
+
+// Reads until the first bytes tell HTTP/1.1 from the HTTP/2 preface. A plain HTTP/1.1 request
+// differs from the preface at its first byte ("PRI" is not a method anyone else sends).
+net::awaitable<Detected> DetectProtocol(tcp::socket& socket, beast::flat_buffer& buffer,
+                                        internal::WorkerContext& worker) {
+  UndecidedConnection undecided(socket, worker);
   while (true) {
     const auto* data = static_cast<const char*>(buffer.data().data());
     const std::string_view seen(data, buffer.size());
     if (!MatchesPrefacePrefix(seen)) {
-      co_await internal::RunHttp1(std::move(socket), std::move(buffer), worker, std::move(info));
-      co_return;
+      co_return Detected::kHttp1;
     }
     if (seen.size() >= kHttp2Preface.size()) {
-      info.protocol = Protocol::kHttp2;
-      co_await internal::RunHttp2(std::move(socket), std::move(buffer), worker, std::move(info));
-      co_return;
+      co_return Detected::kHttp2;
     }
-    auto space = buffer.prepare(4096);
-    auto [ec, n] = co_await socket.async_read_some(space, kUseTuple);
+    auto [ec, n] = co_await socket.async_read_some(buffer.prepare(4096), kUseTuple);
     if (ec) {
-      co_return;
+      co_return Detected::kClosed;
     }
     buffer.commit(n);
+  }
+}
+
+net::awaitable<void> ServeConnection(tcp::socket socket, internal::WorkerContext& worker,
+                                     ConnectionInfo info) {
+  beast::flat_buffer buffer;
+  const Detected protocol = co_await DetectProtocol(socket, buffer, worker);
+  if (protocol == Detected::kHttp1) {
+    co_await internal::RunHttp1(std::move(socket), std::move(buffer), worker, std::move(info));
+  } else if (protocol == Detected::kHttp2) {
+    info.protocol = Protocol::kHttp2;
+    co_await internal::RunHttp2(std::move(socket), std::move(buffer), worker, std::move(info));
   }
 }
 
