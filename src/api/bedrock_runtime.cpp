@@ -428,8 +428,9 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
         co_return;
       }
       RecordUsage(record, answer->usage, answer->inference_region);
-      co_await exchange.Respond(
-          MakeJsonResponse(json::serialize(answer->converse), request_id, version));
+      std::string body = answer->converse_bytes.empty() ? json::serialize(answer->converse)
+                                                        : std::move(answer->converse_bytes);
+      co_await exchange.Respond(MakeJsonResponse(std::move(body), request_id, version));
       co_return;
     }
 

@@ -11,8 +11,6 @@
 #include <sstream>
 #include <thread>
 
-#include <spdlog/async.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -30,10 +28,6 @@ namespace sluice::cli {
 
 namespace {
 
-// Access-log lines wait in this queue for the logging thread; when it is full the oldest line
-// is dropped rather than stalling an event loop on a slow disk or pipe.
-constexpr std::size_t kAccessLogQueue = 16384;
-
 void SetUpDiagnosticLog(const std::string& level) {
   auto logger = spdlog::stderr_logger_mt("sluice");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
@@ -41,28 +35,17 @@ void SetUpDiagnosticLog(const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
-std::shared_ptr<spdlog::logger> MakeAccessLog(const config::Config& config) {
+// The access log's destination: stdout, stderr, or a file (a relative path is in data_dir).
+std::string AccessLogDestination(const config::Config& config) {
   const auto& target = config.log.access_log;
-  if (target == "off") {
-    return nullptr;
+  if (target == "stdout" || target == "stderr") {
+    return target;
   }
-  spdlog::init_thread_pool(kAccessLogQueue, 1);
-  std::shared_ptr<spdlog::sinks::sink> sink;
-  if (target == "stdout") {
-    sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-  } else if (target == "stderr") {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  } else {
-    std::filesystem::path path(target);
-    if (path.is_relative()) {
-      path = std::filesystem::path(config.data_dir) / path;
-    }
-    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string());
+  std::filesystem::path path(target);
+  if (path.is_relative()) {
+    path = std::filesystem::path(config.data_dir) / path;
   }
-  auto logger = std::make_shared<spdlog::async_logger>(
-      "access", sink, spdlog::thread_pool(), spdlog::async_overflow_policy::overrun_oldest);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
-  return logger;
+  return path.string();
 }
 
 providers::SimulatorOptions MakeSimulatorOptions(const config::SimulatorSettings& settings) {
@@ -236,8 +219,17 @@ int RunServe(const ServeFlags& flags) {
   http::Server* server_ptr = nullptr;
   api::Gateway gateway(bedrock, admin, [&server_ptr] { return server_ptr && server_ptr->ready(); });
 
+  std::unique_ptr<http::AccessLog> access_log;
+  if (config.log.access_log != "off") {
+    auto opened = http::AccessLog::Open(AccessLogDestination(config));
+    if (!opened) {
+      spdlog::critical("{}", opened.error());
+      return 1;
+    }
+    access_log = std::move(*opened);
+  }
   auto options = MakeServerOptions(config.server);
-  options.access_log = MakeAccessLog(config);
+  options.access_log = access_log.get();
   http::Server server(options, gateway);
   server_ptr = &server;
   try {

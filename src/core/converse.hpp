@@ -61,6 +61,10 @@ struct ConverseRequest {
 /// with the fields the middle needs already read out of it.
 struct ConverseResponse {
   boost::json::object converse;
+  /// The Converse body exactly as an upstream sent it, when one did. A front door answering
+  /// Converse sends these bytes rather than serialising `converse` again, so whoever changes
+  /// `converse` after the provider must clear them.
+  std::string converse_bytes;
   TokenUsage usage;
   std::string stop_reason;
   std::string inference_region;  // the region that ran the model, when the upstream says

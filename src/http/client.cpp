@@ -70,10 +70,15 @@ class ClientService final : public net::execution_context::service {
     }
   }
 
+  // The sweep runs only while connections are checked out: an idle pool leaves no pending
+  // operation behind, so an event loop with nothing else to do can finish (shutdown).
   void Register(PooledConnection* connection, const net::any_io_executor& executor) {
     active_.insert(connection);
-    if (!timer_) {
-      timer_.emplace(executor);
+    if (!sweeping_ && !shut_down_) {
+      sweeping_ = true;
+      if (!timer_) {
+        timer_.emplace(executor);
+      }
       net::co_spawn(executor, Sweep(), net::detached);
     }
   }
@@ -88,6 +93,7 @@ class ClientService final : public net::execution_context::service {
   std::unordered_map<std::string, std::vector<tcp::socket>> idle_;
   std::unordered_set<PooledConnection*> active_;
   std::optional<net::steady_timer> timer_;
+  bool sweeping_ = false;
   bool shut_down_ = false;
 };
 
@@ -157,10 +163,10 @@ void ClientService::shutdown() {
 }
 
 net::awaitable<void> ClientService::Sweep() {
-  while (true) {
+  while (!active_.empty()) {
     timer_->expires_after(kSweepInterval);
     auto [ec] = co_await timer_->async_wait(kUseTuple);
-    if (ec) {
+    if (ec || shut_down_) {
       co_return;
     }
     const auto now = Clock::now();
@@ -174,6 +180,7 @@ net::awaitable<void> ClientService::Sweep() {
       connection->TimeOut();
     }
   }
+  sweeping_ = false;
 }
 
 namespace {

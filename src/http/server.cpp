@@ -53,14 +53,20 @@ bool MatchesPrefacePrefix(std::string_view bytes) {
 
 struct Server::Worker {
   explicit Worker(const ServerOptions& options, RequestHandler& handler)
-      : io(1), acceptor(io), sweep_timer(io), context{.limits = options.limits,
+      : io(1),
+        acceptor(io),
+        sweep_timer(io),
+        access_buffer(options.access_log ? std::make_unique<AccessLog::Buffer>(*options.access_log)
+                                         : nullptr),
+        context{.limits = options.limits,
                 .handler = handler,
-                .access_log = options.access_log.get(),
+                .access_log = access_buffer.get(),
                 .sessions = {}} {}
 
   net::io_context io;
   tcp::acceptor acceptor;
   net::steady_timer sweep_timer;
+  std::unique_ptr<AccessLog::Buffer> access_buffer;
   internal::WorkerContext context;
   std::thread thread;
 };
@@ -241,6 +247,12 @@ void Server::Run() {
             for (auto* session : late) {
               session->Abort();
             }
+            if (worker.access_buffer) {
+              worker.access_buffer->Flush();
+            }
+          }
+          if (worker.access_buffer) {
+            worker.access_buffer->Flush();
           }
         },
         net::detached);

@@ -12,8 +12,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <spdlog/logger.h>
 
+#include "http/access_log.hpp"
 #include "http/exchange.hpp"
 
 namespace sluice::http {
@@ -46,8 +46,9 @@ struct ServerOptions {
   ServerLimits limits;
   /// How long a graceful shutdown waits for in-flight requests before closing connections.
   std::chrono::milliseconds drain_timeout{30'000};
-  /// Where access-log lines go (one per request); null turns the access log off.
-  std::shared_ptr<spdlog::logger> access_log;
+  /// Where access-log lines go (one per request); null turns the access log off. Borrowed: it
+  /// must outlive the server.
+  AccessLog* access_log = nullptr;
 };
 
 /// The listening server: HTTP/1.1 and cleartext HTTP/2 (prior knowledge) on one port, spread

@@ -7,8 +7,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <spdlog/logger.h>
 
+#include "http/access_log.hpp"
 #include "http/exchange.hpp"
 #include "http/server.hpp"
 
@@ -20,7 +20,7 @@ class Session;
 struct WorkerContext {
   const ServerLimits& limits;
   RequestHandler& handler;
-  spdlog::logger* access_log = nullptr;
+  AccessLog::Buffer* access_log = nullptr;  // null when the access log is off
   std::unordered_set<Session*> sessions;
   bool stopping = false;
 };
@@ -62,6 +62,11 @@ net::awaitable<void> RunHttp2(net::ip::tcp::socket socket, beast::flat_buffer bu
                               WorkerContext& worker, ConnectionInfo info);
 
 /// Writes the access-log line for a finished exchange, when the access log is on.
-void LogAccess(spdlog::logger* log, const Exchange& exchange, std::size_t response_bytes);
+inline void LogAccess(AccessLog::Buffer* log, const Exchange& exchange,
+                      std::size_t response_bytes) {
+  if (log != nullptr) {
+    log->Append(exchange, response_bytes);
+  }
+}
 
 }  // namespace sluice::http::internal

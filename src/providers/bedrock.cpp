@@ -261,7 +261,11 @@ net::awaitable<core::Result<core::ConverseResponse>> BedrockProvider::Converse(c
     }
     co_return parsed;
   }
-  co_return core::ParseConverseResponse(reply->body());
+  auto parsed = core::ParseConverseResponse(reply->body());
+  if (parsed) {
+    parsed->converse_bytes = std::move(reply->body());
+  }
+  co_return parsed;
 }
 
 net::awaitable<core::Result<core::StreamSummary>> BedrockProvider::ConverseStream(
