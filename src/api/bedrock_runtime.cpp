@@ -34,6 +34,9 @@ constexpr std::string_view kEventStreamType = "application/vnd.amazon.eventstrea
 // request forever.
 constexpr std::chrono::minutes kRequestDeadline{10};
 
+// First block of a request's JSON arena: a typical Converse request and answer fit in it.
+constexpr std::size_t kJsonArenaBytes = 4096;
+
 // Bedrock's bound on the JSON in X-Amzn-Bedrock-Request-Metadata.
 constexpr std::size_t kMaxMetadataHeaderChars = 8500;
 
@@ -351,6 +354,10 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
   auto& record = exchange.record();
   const std::string request_id = core::NewRequestId();
   record.request_id = request_id;
+  // The JSON of the request and of its answer lives in one arena that goes with the request,
+  // instead of an allocation per member. Declared first, so it outlives every value in it.
+  json::monotonic_resource arena(kJsonArenaBytes);
+  const json::storage_ptr json_memory(&arena);
   const unsigned version = request.version();
 
   auto fail = [&](const core::Error& error) -> net::awaitable<void> {
@@ -408,7 +415,8 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
       }
     }
   } else {
-    parsed = core::ParseConverseRequest(request.body(), path->operation, path->model_id);
+    parsed = core::ParseConverseRequest(request.body(), path->operation, path->model_id,
+                                        json_memory);
   }
   if (!parsed) {
     co_await fail(parsed.error());
@@ -417,6 +425,7 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
 
   routing::RouteContext route;
   route.request_id = request_id;
+  route.storage = json_memory;
   route.deadline = std::chrono::steady_clock::now() + kRequestDeadline;
   const core::ConverseRequest& canonical = *parsed;
 

@@ -367,17 +367,18 @@ Result<void> ValidateConverseBody(const json::object& body) {
 }
 
 Result<ConverseRequest> ParseConverseRequest(std::string_view body, Operation operation,
-                                             std::string model_id) {
+                                             std::string model_id, json::storage_ptr storage) {
   boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
+  json::value parsed = json::parse(body, ec, storage);
   if (ec || !parsed.is_object()) {
     return Invalid(std::string(kMalformedMessage));
   }
 
-  ConverseRequest request;
-  request.operation = operation;
-  request.model_id = std::move(model_id);
-  request.converse = std::move(parsed.get_object());
+  // Move-constructed, so the object keeps the storage it was parsed into (move assignment would
+  // copy it into the default storage instead).
+  ConverseRequest request{.operation = operation,
+                          .model_id = std::move(model_id),
+                          .converse = std::move(parsed.get_object())};
   // The path carries the model; a body member of the same name is ignored, as the SDKs never
   // send one.
   request.converse.erase("modelId");
@@ -430,14 +431,13 @@ json::object UsageToJson(const TokenUsage& usage) {
   return object;
 }
 
-Result<ConverseResponse> ParseConverseResponse(std::string_view body) {
+Result<ConverseResponse> ParseConverseResponse(std::string_view body, json::storage_ptr storage) {
   boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
+  json::value parsed = json::parse(body, ec, storage);
   if (ec || !parsed.is_object()) {
     return Error{ErrorCode::kInternalServer, "The upstream answered with a malformed body."};
   }
-  ConverseResponse response;
-  response.converse = std::move(parsed.get_object());
+  ConverseResponse response{.converse = std::move(parsed.get_object())};
   if (const auto* usage = response.converse.if_contains("usage"); usage && usage->is_object()) {
     response.usage = ReadUsage(usage->get_object());
   }

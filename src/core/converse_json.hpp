@@ -11,9 +11,11 @@
 namespace sluice::core {
 
 /// Parses and validates a Converse or ConverseStream request body the way Bedrock does, with
-/// Bedrock's ValidationException messages. `model_id` comes from the path.
+/// Bedrock's ValidationException messages. `model_id` comes from the path. The JSON is built in
+/// `storage` (a per-request arena, usually), which must outlive the request.
 Result<ConverseRequest> ParseConverseRequest(std::string_view body, Operation operation,
-                                             std::string model_id);
+                                             std::string model_id,
+                                             boost::json::storage_ptr storage = {});
 
 /// Validates an already-built Converse body (from a translated front door) in place.
 Result<void> ValidateConverseBody(const boost::json::object& body);
@@ -22,7 +24,9 @@ Result<void> ValidateConverseBody(const boost::json::object& body);
 std::string SerializeConverseRequest(const ConverseRequest& request);
 
 /// Parses a Converse response body from an upstream, reading usage and stop reason out of it.
-Result<ConverseResponse> ParseConverseResponse(std::string_view body);
+/// The JSON is built in `storage`, which must outlive the response.
+Result<ConverseResponse> ParseConverseResponse(std::string_view body,
+                                               boost::json::storage_ptr storage = {});
 
 /// Reads a Bedrock `usage` object (TokenUsage shape); missing members count as zero.
 TokenUsage ReadUsage(const boost::json::object& usage);

@@ -1,5 +1,7 @@
 #include "http/client.hpp"
 
+#include <array>
+#include <charconv>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -13,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -38,6 +41,14 @@ constexpr std::size_t kStreamChunkBytes = 16 * 1024;
 
 }  // namespace
 
+// An upstream connection with the buffers that serve it. They stay together in the pool, so a
+// reused connection also reuses the memory its earlier requests grew.
+struct Link {
+  tcp::socket socket;
+  beast::flat_buffer buffer;
+  std::string head;
+};
+
 // The per-event-loop pools: idle connections by endpoint, and the connections in use, whose
 // deadlines the sweep enforces. Only ever touched from its io_context's thread.
 class ClientService final : public net::execution_context::service {
@@ -50,23 +61,24 @@ class ClientService final : public net::execution_context::service {
 
   void shutdown() override;
 
-  std::optional<tcp::socket> TakeIdle(const std::string& key) {
+  std::optional<Link> TakeIdle(const std::string& key) {
     auto it = idle_.find(key);
     if (it == idle_.end() || it->second.empty()) {
       return std::nullopt;
     }
-    tcp::socket socket = std::move(it->second.back());
+    Link link = std::move(it->second.back());
     it->second.pop_back();
-    return socket;
+    return link;
   }
 
-  void ReturnIdle(const std::string& key, tcp::socket socket, std::size_t limit) {
+  void ReturnIdle(const std::string& key, Link link, std::size_t limit) {
     if (shut_down_) {
       return;
     }
     auto& pool = idle_[key];
-    if (pool.size() < limit && socket.is_open()) {
-      pool.push_back(std::move(socket));
+    if (pool.size() < limit && link.socket.is_open()) {
+      link.buffer.clear();
+      pool.push_back(std::move(link));
     }
   }
 
@@ -90,7 +102,7 @@ class ClientService final : public net::execution_context::service {
  private:
   net::awaitable<void> Sweep();
 
-  std::unordered_map<std::string, std::vector<tcp::socket>> idle_;
+  std::unordered_map<std::string, std::vector<Link>> idle_;
   std::unordered_set<PooledConnection*> active_;
   std::optional<net::steady_timer> timer_;
   bool sweeping_ = false;
@@ -100,15 +112,15 @@ class ClientService final : public net::execution_context::service {
 // One upstream connection checked out of its pool for one exchange.
 class PooledConnection {
  public:
-  PooledConnection(ClientService& service, std::string key, tcp::socket socket, bool reused,
+  PooledConnection(ClientService& service, std::string key, Link link, bool reused,
                    std::size_t idle_limit, Clock::time_point deadline)
       : service_(service),
         key_(std::move(key)),
-        socket_(std::move(socket)),
+        link_(std::move(link)),
         reused_(reused),
         idle_limit_(idle_limit),
         deadline_(deadline) {
-    service_.Register(this, socket_.get_executor());
+    service_.Register(this, link_.socket.get_executor());
   }
 
   PooledConnection(const PooledConnection&) = delete;
@@ -117,13 +129,13 @@ class PooledConnection {
   ~PooledConnection() {
     service_.Unregister(this);
     if (reusable_ && !timed_out_) {
-      service_.ReturnIdle(key_, std::move(socket_), idle_limit_);
+      service_.ReturnIdle(key_, std::move(link_), idle_limit_);
     }
   }
 
   void Close() {
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    link_.socket.close(ignored);
   }
 
   void TimeOut() {
@@ -131,8 +143,9 @@ class PooledConnection {
     Close();
   }
 
-  tcp::socket& socket() { return socket_; }
-  beast::flat_buffer& buffer() { return buffer_; }
+  tcp::socket& socket() { return link_.socket; }
+  beast::flat_buffer& buffer() { return link_.buffer; }
+  std::string& head() { return link_.head; }
   bool reused() const { return reused_; }
   bool timed_out() const { return timed_out_; }
   Clock::time_point deadline() const { return deadline_; }
@@ -141,8 +154,7 @@ class PooledConnection {
  private:
   ClientService& service_;
   std::string key_;
-  tcp::socket socket_;
-  beast::flat_buffer buffer_;
+  Link link_;
   bool reused_;
   std::size_t idle_limit_;
   Clock::time_point deadline_;
@@ -198,8 +210,8 @@ net::awaitable<ClientResult<std::unique_ptr<PooledConnection>>> Acquire(
       net::query(executor, net::execution::context));
 
   if (allow_reuse) {
-    if (auto socket = service.TakeIdle(key)) {
-      co_return std::make_unique<PooledConnection>(service, key, std::move(*socket), true,
+    if (auto link = service.TakeIdle(key)) {
+      co_return std::make_unique<PooledConnection>(service, key, std::move(*link), true,
                                                    idle_limit, deadline);
     }
   }
@@ -223,9 +235,8 @@ net::awaitable<ClientResult<std::unique_ptr<PooledConnection>>> Acquire(
     resolved = service.resolved.emplace(key, target).first;
   }
 
-  tcp::socket socket(executor);
-  auto connection = std::make_unique<PooledConnection>(service, key, std::move(socket), false,
-                                                       idle_limit, deadline);
+  auto connection = std::make_unique<PooledConnection>(service, key, Link{tcp::socket(executor)},
+                                                       false, idle_limit, deadline);
   auto [ec] = co_await connection->socket().async_connect(resolved->second, kUseTuple);
   if (ec) {
     service.resolved.erase(key);  // look the name up again next time
@@ -235,12 +246,36 @@ net::awaitable<ClientResult<std::unique_ptr<PooledConnection>>> Acquire(
   co_return connection;
 }
 
-void PrepareRequest(Request& request, const Endpoint& endpoint) {
-  if (request.find(bhttp::field::host) == request.end()) {
-    request.set(bhttp::field::host, endpoint.authority());
+// Writes the request head into `head`, reusing its capacity from earlier requests.
+void SerializeHead(const OutgoingRequest& request, std::string_view authority, std::string& head) {
+  head.clear();
+  head.append(bhttp::to_string(request.method));
+  head.push_back(' ');
+  head.append(request.target);
+  head.append(" HTTP/1.1\r\nHost: ");
+  head.append(authority);
+  for (const auto& [name, value] : request.headers) {
+    head.append("\r\n");
+    head.append(name);
+    head.append(": ");
+    head.append(value);
   }
-  request.keep_alive(true);
-  request.prepare_payload();
+  head.append("\r\nContent-Length: ");
+  char digits[24];
+  const auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), request.body.size());
+  head.append(digits, end);
+  head.append("\r\n\r\n");
+}
+
+// Sends the head and the body in one gathered write.
+net::awaitable<boost::system::error_code> WriteRequest(PooledConnection& connection,
+                                                       const OutgoingRequest& request,
+                                                       std::string_view authority) {
+  SerializeHead(request, authority, connection.head());
+  const std::array<net::const_buffer, 2> buffers{
+      net::buffer(connection.head()), net::buffer(request.body.data(), request.body.size())};
+  auto [ec, written] = co_await net::async_write(connection.socket(), buffers, kUseTuple);
+  co_return ec;
 }
 
 bool IsHttpParseError(const boost::system::error_code& ec) {
@@ -297,9 +332,8 @@ std::string_view ClientErrorText(ClientError error) {
 }
 
 net::awaitable<ClientResult<ClientResponse>> Client::Send(const Endpoint& endpoint,
-                                                          Request& request,
+                                                          const OutgoingRequest& request,
                                                           Clock::time_point deadline) {
-  PrepareRequest(request, endpoint);
   const std::string key = endpoint.authority();
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto acquired = co_await Acquire(endpoint, key, options_.max_idle_per_endpoint, deadline,
@@ -309,7 +343,7 @@ net::awaitable<ClientResult<ClientResponse>> Client::Send(const Endpoint& endpoi
     }
     auto& connection = **acquired;
 
-    auto [write_ec, written] = co_await bhttp::async_write(connection.socket(), request, kUseTuple);
+    const auto write_ec = co_await WriteRequest(connection, request, key);
     if (write_ec) {
       if (StaleConnection(connection, false)) {
         continue;
@@ -337,9 +371,8 @@ net::awaitable<ClientResult<ClientResponse>> Client::Send(const Endpoint& endpoi
 }
 
 net::awaitable<ClientResult<StreamingResponse>> Client::Open(const Endpoint& endpoint,
-                                                             Request& request,
+                                                             const OutgoingRequest& request,
                                                              Clock::time_point deadline) {
-  PrepareRequest(request, endpoint);
   const std::string key = endpoint.authority();
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto acquired = co_await Acquire(endpoint, key, options_.max_idle_per_endpoint, deadline,
@@ -349,8 +382,7 @@ net::awaitable<ClientResult<StreamingResponse>> Client::Open(const Endpoint& end
     }
     auto connection = std::move(*acquired);
 
-    auto [write_ec, written] =
-        co_await bhttp::async_write(connection->socket(), request, kUseTuple);
+    const auto write_ec = co_await WriteRequest(*connection, request, key);
     if (write_ec) {
       if (StaleConnection(*connection, false)) {
         continue;

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <utility>
 #include <string>
 #include <string_view>
 
@@ -43,6 +45,17 @@ template <typename T>
 using ClientResult = boost::system::result<T, ClientError>;
 
 using ClientResponse = beast::http::response<beast::http::string_body>;
+
+/// A request to send upstream, borrowed for the duration of the call. The client writes it
+/// straight into the connection's reusable buffer; Host, Content-Length and keep-alive framing
+/// are added.
+struct OutgoingRequest {
+  beast::http::verb method = beast::http::verb::post;
+  std::string_view target;
+  /// Further header fields, name and value.
+  std::span<const std::pair<std::string_view, std::string_view>> headers;
+  std::string_view body;
+};
 
 class PooledConnection;
 
@@ -88,12 +101,14 @@ class Client final {
   explicit Client(Options options) : options_(options) {}
 
   /// Sends `request` and reads the whole response.
-  net::awaitable<ClientResult<ClientResponse>> Send(const Endpoint& endpoint, Request& request,
+  net::awaitable<ClientResult<ClientResponse>> Send(const Endpoint& endpoint,
+                                                    const OutgoingRequest& request,
                                                     std::chrono::steady_clock::time_point deadline);
 
   /// Sends `request` and reads the response head; the body is read through the result.
   net::awaitable<ClientResult<StreamingResponse>> Open(
-      const Endpoint& endpoint, Request& request, std::chrono::steady_clock::time_point deadline);
+      const Endpoint& endpoint, const OutgoingRequest& request,
+      std::chrono::steady_clock::time_point deadline);
 
  private:
   Options options_;

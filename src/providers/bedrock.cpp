@@ -105,12 +105,10 @@ core::Error TransportError(http::ClientError error, std::string_view upstream) {
           fmt::format("The connection to the upstream {} failed.", upstream)};
 }
 
-// Percent-encodes a path segment: only unreserved characters stay as they are, so ':' and '/'
-// in model IDs and ARNs travel as %3A and %2F, as the AWS SDKs send them.
-std::string EncodeSegment(std::string_view segment) {
+// Percent-encodes a path segment onto `out`: only unreserved characters stay as they are, so ':'
+// and '/' in model IDs and ARNs travel as %3A and %2F, as the AWS SDKs send them.
+void AppendEncodedSegment(std::string_view segment, std::string& out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(segment.size() + 8);
   for (const unsigned char c : segment) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out.push_back(static_cast<char>(c));
@@ -120,7 +118,6 @@ std::string EncodeSegment(std::string_view segment) {
       out.push_back(kHex[c & 0xF]);
     }
   }
-  return out;
 }
 
 std::string_view OperationPath(core::Operation operation, bool native) {
@@ -227,27 +224,37 @@ std::chrono::steady_clock::time_point BedrockProvider::Deadline(const Call& call
   return std::min(call.deadline, std::chrono::steady_clock::now() + options_.timeout);
 }
 
-http::Request BedrockProvider::MakeRequest(const Call& call) const {
+BedrockProvider::UpstreamRequest BedrockProvider::MakeRequest(const Call& call) const {
   const bool native = SendsNative(call.request);
-  http::Request request{bhttp::verb::post,
-                        fmt::format("/model/{}/{}", EncodeSegment(call.target.model_id),
-                                    OperationPath(call.request.operation, native)),
-                        11};
-  request.set(bhttp::field::host, options_.endpoint.authority());
-  request.set(bhttp::field::content_type, "application/json");
+  UpstreamRequest upstream;
+  upstream.target = "/model/";
+  AppendEncodedSegment(call.target.model_id, upstream.target);
+  upstream.target += '/';
+  upstream.target += OperationPath(call.request.operation, native);
+
+  upstream.headers[0] = {"Content-Type", "application/json"};
   if (native) {
-    request.set(core::IsStreaming(call.request.operation) ? "X-Amzn-Bedrock-Accept" : "Accept",
-                "application/json");
-    request.body() = call.request.native.bytes;
+    // InvokeModel bodies travel exactly as the caller sent them.
+    upstream.headers[1] = {
+        core::IsStreaming(call.request.operation) ? "X-Amzn-Bedrock-Accept" : "Accept",
+        "application/json"};
+    upstream.header_count = 2;
+    upstream.body = call.request.native.bytes;
   } else {
-    request.body() = core::SerializeConverseRequest(call.request);
+    upstream.serialized = core::SerializeConverseRequest(call.request);
+    upstream.body = upstream.serialized;
   }
-  return request;
+  return upstream;
+}
+
+http::OutgoingRequest BedrockProvider::UpstreamRequest::outgoing() const {
+  return http::OutgoingRequest{bhttp::verb::post, target,
+                               std::span(headers.data(), header_count), body};
 }
 
 net::awaitable<core::Result<core::ConverseResponse>> BedrockProvider::Converse(const Call& call) {
-  auto request = MakeRequest(call);
-  auto reply = co_await client_.Send(options_.endpoint, request, Deadline(call));
+  const auto request = MakeRequest(call);
+  auto reply = co_await client_.Send(options_.endpoint, request.outgoing(), Deadline(call));
   if (!reply) {
     co_return TransportError(reply.error(), options_.name);
   }
@@ -261,7 +268,7 @@ net::awaitable<core::Result<core::ConverseResponse>> BedrockProvider::Converse(c
     }
     co_return parsed;
   }
-  auto parsed = core::ParseConverseResponse(reply->body());
+  auto parsed = core::ParseConverseResponse(reply->body(), call.storage);
   if (parsed) {
     parsed->converse_bytes = std::move(reply->body());
   }
@@ -271,8 +278,8 @@ net::awaitable<core::Result<core::ConverseResponse>> BedrockProvider::Converse(c
 net::awaitable<core::Result<core::StreamSummary>> BedrockProvider::ConverseStream(
     const Call& call, StreamSink& sink) {
   const auto started = std::chrono::steady_clock::now();
-  auto request = MakeRequest(call);
-  auto opened = co_await client_.Open(options_.endpoint, request, Deadline(call));
+  const auto request = MakeRequest(call);
+  auto opened = co_await client_.Open(options_.endpoint, request.outgoing(), Deadline(call));
   if (!opened) {
     co_return TransportError(opened.error(), options_.name);
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <string>
 
@@ -35,7 +36,18 @@ class BedrockProvider final : public Provider {
                                                                    StreamSink& sink) override;
 
  private:
-  http::Request MakeRequest(const Call& call) const;
+  // The request for the upstream: the path, header fields and body it is sent with.
+  struct UpstreamRequest {
+    std::string target;
+    std::string serialized;  // the Converse body, when it had to be serialised
+    std::string_view body;
+    std::array<std::pair<std::string_view, std::string_view>, 2> headers;
+    std::size_t header_count = 1;
+
+    http::OutgoingRequest outgoing() const;
+  };
+
+  UpstreamRequest MakeRequest(const Call& call) const;
   std::chrono::steady_clock::time_point Deadline(const Call& call) const;
 
   BedrockOptions options_;

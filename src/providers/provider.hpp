@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 #include "core/converse.hpp"
 #include "core/error.hpp"
@@ -20,12 +21,15 @@ struct Target {
   std::string model_id;
 };
 
-/// One attempt at answering a request. The request is borrowed and outlives the call.
+/// One attempt at answering a request. Everything is borrowed and outlives the call.
 struct Call {
   const core::ConverseRequest& request;
-  Target target;
-  std::string request_id;
+  const Target& target;
+  std::string_view request_id;
   std::chrono::steady_clock::time_point deadline;
+  /// Memory for the JSON of the answer (a per-request arena, usually); it outlives the answer.
+  /// The default is the global heap.
+  boost::json::storage_ptr storage = {};
 };
 
 /// Receives a streamed answer, event by event.

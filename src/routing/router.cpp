@@ -46,20 +46,17 @@ class Failover {
   }
 
   providers::Call CallFor(const Deployment& deployment) const {
-    return providers::Call{request_, deployment.target, context_.request_id, context_.deadline};
+    return providers::Call{request_, deployment.target, context_.request_id, context_.deadline,
+                           context_.storage};
   }
 
-  void Succeeded(const Deployment& deployment, const std::string& inference_region) {
-    context_.attempts.push_back(
-        {deployment.name,
-         inference_region.empty() ? deployment.target.region : inference_region,
-         {}});
+  void Succeeded(const Deployment& deployment) {
+    context_.attempts.push_back({&deployment, std::nullopt});
     context_.served_by = &deployment;
   }
 
   void Failed(const Deployment& deployment, core::Error error, bool client_saw_output) {
-    context_.attempts.push_back({deployment.name, deployment.target.region,
-                                 std::string(core::ExceptionName(error.code))});
+    context_.attempts.push_back({&deployment, error.code});
     stopped_ = client_saw_output || !core::IsRetryable(error.code);
     last_error_ = std::move(error);
   }
@@ -136,7 +133,7 @@ net::awaitable<core::Result<core::ConverseResponse>> Router::Converse(
   while (const auto* deployment = failover.Next()) {
     auto result = co_await deployment->provider->Converse(failover.CallFor(*deployment));
     if (result) {
-      failover.Succeeded(*deployment, result->inference_region);
+      failover.Succeeded(*deployment);
       co_return result;
     }
     failover.Failed(*deployment, std::move(result.error()), /*client_saw_output=*/false);
@@ -155,7 +152,7 @@ net::awaitable<core::Result<core::StreamSummary>> Router::ConverseStream(
     auto result =
         co_await deployment->provider->ConverseStream(failover.CallFor(*deployment), sink);
     if (result) {
-      failover.Succeeded(*deployment, result->inference_region);
+      failover.Succeeded(*deployment);
       co_return result;
     }
     failover.Failed(*deployment, std::move(result.error()), sink.committed());

@@ -1,12 +1,15 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/container/small_vector.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 #include "catalog/catalog.hpp"
 #include "core/converse.hpp"
@@ -28,18 +31,20 @@ struct Deployment {
   const catalog::Model* model = nullptr;
 };
 
-/// One try at one deployment, kept for the access log and (later) the invocation log.
+/// One try at one deployment, kept for the invocation log.
 struct Attempt {
-  std::string deployment;
-  std::string region;
-  std::string error_type;  // empty when the attempt answered
+  const Deployment* deployment = nullptr;
+  std::optional<core::ErrorCode> error;  // empty when the attempt answered
 };
 
 /// What the router needs to know about a request beyond its body, and what it tells back.
 struct RouteContext {
-  std::string request_id;
+  std::string_view request_id;
   std::chrono::steady_clock::time_point deadline;
-  std::vector<Attempt> attempts;
+  /// Memory for the JSON of the answer; see providers::Call::storage.
+  boost::json::storage_ptr storage = {};
+  /// Requests rarely need more than a few attempts, so they are kept without a heap allocation.
+  boost::container::small_vector<Attempt, 4> attempts;
   const Deployment* served_by = nullptr;
   /// Storage for a deployment made up for this request (the simulator fallback).
   Deployment fallback;

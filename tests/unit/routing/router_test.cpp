@@ -172,14 +172,15 @@ TEST_F(RouterTest, RecordsEveryAttempt) {
 
   ASSERT_TRUE(answer.has_value()) << answer.error().message;
   ASSERT_EQ(context.attempts.size(), 3u);
-  EXPECT_EQ(context.attempts[0].deployment, "first");
-  EXPECT_EQ(context.attempts[0].region, "us-east-1");
-  EXPECT_EQ(context.attempts[0].error_type, "ThrottlingException");
-  EXPECT_EQ(context.attempts[1].deployment, "second");
-  EXPECT_EQ(context.attempts[1].error_type, "ModelTimeoutException");
-  EXPECT_EQ(context.attempts[2].deployment, "third");
-  EXPECT_EQ(context.attempts[2].region, "us-west-1");  // where it ran, as the provider says
-  EXPECT_TRUE(context.attempts[2].error_type.empty());
+  EXPECT_EQ(context.attempts[0].deployment->name, "first");
+  EXPECT_EQ(context.attempts[0].deployment->target.region, "us-east-1");
+  EXPECT_EQ(context.attempts[0].error, ErrorCode::kThrottling);
+  EXPECT_EQ(context.attempts[1].deployment->name, "second");
+  EXPECT_EQ(context.attempts[1].error, ErrorCode::kModelTimeout);
+  EXPECT_EQ(context.attempts[2].deployment->name, "third");
+  EXPECT_FALSE(context.attempts[2].error.has_value());
+  EXPECT_EQ(context.served_by, context.attempts[2].deployment);
+  EXPECT_EQ(answer->inference_region, "us-west-1");  // where it ran, as the provider says
 }
 
 TEST_F(RouterTest, StreamFailsOverWhileNothingReachedTheClient) {
@@ -213,7 +214,7 @@ TEST_F(RouterTest, CommittedStreamDoesNotFailOver) {
   EXPECT_TRUE(second_.calls().empty());
   EXPECT_EQ(sink.events().size(), 1u);
   ASSERT_EQ(context.attempts.size(), 1u);
-  EXPECT_EQ(context.attempts[0].error_type, "ThrottlingException");
+  EXPECT_EQ(context.attempts[0].error, ErrorCode::kThrottling);
 }
 
 TEST_F(RouterTest, PassedDeadlineStopsFailover) {
