@@ -97,7 +97,8 @@ class ScriptedProvider final : public providers::Provider {
   };
 
   void Record(const providers::Call& call) {
-    calls_.push_back({call.target, call.request_id, call.request.model_id, call.deadline});
+    calls_.push_back(
+        {call.target, std::string(call.request_id), call.request.model_id, call.deadline});
     if (on_call_) {
       on_call_();
     }
