@@ -21,6 +21,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 
+#include "http/stream_io.hpp"
+
 namespace sluice::http {
 
 namespace {
@@ -35,6 +37,10 @@ constexpr std::chrono::milliseconds kSweepInterval{100};
 
 // Bound on a buffered (non-streaming) upstream response body.
 constexpr std::uint64_t kMaxResponseBody = 64 * 1024 * 1024;
+
+// Room for an upstream's answer in the connection's read buffer, so that a typical response
+// arrives in one read.
+constexpr std::size_t kReadBufferBytes = 16 * 1024;
 
 // Size of the piece a streamed body is read into.
 constexpr std::size_t kStreamChunkBytes = 16 * 1024;
@@ -243,6 +249,8 @@ net::awaitable<ClientResult<std::unique_ptr<PooledConnection>>> Acquire(
     co_return connection->timed_out() ? ClientError::kTimedOut : ClientError::kConnectFailed;
   }
   connection->socket().set_option(tcp::no_delay(true));
+  connection->socket().non_blocking(true);  // lets writes be tried directly first
+  connection->buffer().reserve(kReadBufferBytes);
   co_return connection;
 }
 
@@ -274,7 +282,7 @@ net::awaitable<boost::system::error_code> WriteRequest(PooledConnection& connect
   SerializeHead(request, authority, connection.head());
   const std::array<net::const_buffer, 2> buffers{
       net::buffer(connection.head()), net::buffer(request.body.data(), request.body.size())};
-  auto [ec, written] = co_await net::async_write(connection.socket(), buffers, kUseTuple);
+  const auto ec = co_await internal::WriteAll(connection.socket(), buffers);
   co_return ec;
 }
 
@@ -353,8 +361,10 @@ net::awaitable<ClientResult<ClientResponse>> Client::Send(const Endpoint& endpoi
 
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(kMaxResponseBody);
-    auto [read_ec, read] = co_await bhttp::async_read(connection.socket(), connection.buffer(),
-                                                      parser, kUseTuple);
+    parser.eager(true);
+    const auto read_ec =
+        co_await internal::ReadUntil(connection.socket(), connection.buffer(), parser,
+                                     [](const auto& p) { return p.is_done(); });
     if (read_ec) {
       if (StaleConnection(connection, parser.got_some())) {
         continue;
@@ -392,9 +402,9 @@ net::awaitable<ClientResult<StreamingResponse>> Client::Open(const Endpoint& end
 
     auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
     parser->body_limit(boost::none);  // streams are bounded by time, not size
-    auto [read_ec, read] = co_await bhttp::async_read_header(connection->socket(),
-                                                             connection->buffer(), *parser,
-                                                             kUseTuple);
+    const auto read_ec =
+        co_await internal::ReadUntil(connection->socket(), connection->buffer(), *parser,
+                                     [](const auto& p) { return p.is_header_done(); });
     if (read_ec) {
       if (StaleConnection(*connection, parser->got_some())) {
         continue;

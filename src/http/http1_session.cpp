@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/session.hpp"
+#include "http/stream_io.hpp"
 
 namespace sluice::http::internal {
 
@@ -84,6 +85,8 @@ class Http1Session final : public Session {
 
   tcp::socket& socket() { return socket_; }
   void MarkWriting() { SetDeadline(worker_.limits.write_timeout); }
+  /// Where response heads are serialised; reused for every response on the connection.
+  std::string& head_buffer() { return head_buffer_; }
 
  private:
   net::awaitable<bool> ReadRequest(bhttp::request_parser<bhttp::string_body>& parser);
@@ -92,6 +95,7 @@ class Http1Session final : public Session {
 
   tcp::socket socket_;
   beast::flat_buffer buffer_;
+  std::string head_buffer_;
   ConnectionInfo info_;
   bool busy_ = false;
   bool body_rejected_ = false;
@@ -100,10 +104,14 @@ class Http1Session final : public Session {
 net::awaitable<bool> Http1Exchange::Respond(Response response) {
   status_ = response.result_int();
   response.keep_alive(keep_alive_);
-  response.prepare_payload();
+  response.content_length(response.body().size());
+  auto& head = session_.head_buffer();
+  head.clear();
+  AppendResponseHead(status_, response.version(), response.base(), head);
+  const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(response.body())};
   session_.MarkWriting();
-  auto [ec, n] = co_await bhttp::async_write(session_.socket(), response, kUseTuple);
-  bytes_sent_ += n;
+  const auto ec = co_await WriteAll(session_.socket(), buffers);
+  bytes_sent_ += head.size() + response.body().size();
   finished_ = true;
   failed_ = static_cast<bool>(ec);
   co_return !ec;
@@ -111,16 +119,14 @@ net::awaitable<bool> Http1Exchange::Respond(Response response) {
 
 net::awaitable<bool> Http1Exchange::StartStream(Response head) {
   status_ = head.result_int();
-  bhttp::response<bhttp::empty_body> header{head.result(), head.version()};
-  for (const auto& field : head) {
-    header.insert(field.name_string(), field.value());
-  }
-  header.keep_alive(keep_alive_);
-  header.chunked(true);
-  bhttp::response_serializer<bhttp::empty_body> serializer{header};
+  head.keep_alive(keep_alive_);
+  head.chunked(true);
+  auto& bytes = session_.head_buffer();
+  bytes.clear();
+  AppendResponseHead(status_, head.version(), head.base(), bytes);
   session_.MarkWriting();
-  auto [ec, n] = co_await bhttp::async_write_header(session_.socket(), serializer, kUseTuple);
-  bytes_sent_ += n;
+  const auto ec = co_await WriteAll(session_.socket(), net::buffer(bytes));
+  bytes_sent_ += bytes.size();
   failed_ = static_cast<bool>(ec);
   co_return !ec;
 }
@@ -130,9 +136,9 @@ net::awaitable<bool> Http1Exchange::WriteStream(std::string_view data) {
     co_return !failed_;
   }
   session_.MarkWriting();
-  auto [ec, n] = co_await net::async_write(
-      session_.socket(), bhttp::make_chunk(net::const_buffer(data.data(), data.size())), kUseTuple);
-  bytes_sent_ += n;
+  const auto chunk = bhttp::make_chunk(net::const_buffer(data.data(), data.size()));
+  const auto ec = co_await WriteAll(session_.socket(), chunk);
+  bytes_sent_ += net::buffer_size(chunk);
   failed_ = static_cast<bool>(ec);
   co_return !ec;
 }
@@ -142,8 +148,9 @@ net::awaitable<bool> Http1Exchange::FinishStream() {
     co_return false;
   }
   session_.MarkWriting();
-  auto [ec, n] = co_await net::async_write(session_.socket(), bhttp::make_chunk_last(), kUseTuple);
-  bytes_sent_ += n;
+  const auto last = bhttp::make_chunk_last();
+  const auto ec = co_await WriteAll(session_.socket(), last);
+  bytes_sent_ += net::buffer_size(last);
   finished_ = true;
   failed_ = static_cast<bool>(ec);
   co_return !ec;
@@ -165,10 +172,11 @@ net::awaitable<bool> Http1Session::ReadRequest(bhttp::request_parser<bhttp::stri
 
   parser.header_limit(static_cast<std::uint32_t>(worker_.limits.max_header_bytes));
   parser.body_limit(worker_.limits.max_body_bytes);
-  auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kUseTuple);
+  auto ec = co_await ReadUntil(socket_, buffer_, parser,
+                               [](const auto& p) { return p.is_header_done(); });
   if (ec == bhttp::error::body_limit) {
-    // Content-Length already announces too much. The head is complete, so the handler can still
-    // answer with its own size error; the connection then closes.
+    // Content-Length already announces too much. The head is complete enough for the handler
+    // to answer with its own size error; the connection then closes.
     body_rejected_ = true;
     co_return true;
   }
@@ -178,7 +186,8 @@ net::awaitable<bool> Http1Session::ReadRequest(bhttp::request_parser<bhttp::stri
   }
   if (ec) {
     if (ec != bhttp::error::end_of_stream && ec != net::error::operation_aborted &&
-        ec != net::error::eof && ec != net::error::connection_reset) {
+        ec != bhttp::error::partial_message && ec != net::error::connection_reset &&
+        ec != net::error::bad_descriptor) {
       spdlog::debug("request rejected connection={} reason=\"{}\"", info_.id, ec.message());
       co_await RejectMalformed(bhttp::status::bad_request);
     }
@@ -188,14 +197,15 @@ net::awaitable<bool> Http1Session::ReadRequest(bhttp::request_parser<bhttp::stri
   // Clients that send `Expect: 100-continue` wait for permission before sending the body.
   const auto expect = parser.get()[bhttp::field::expect];
   if (beast::iequals(expect, "100-continue")) {
-    const std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-    auto [wec, wn] = co_await net::async_write(socket_, net::buffer(go_on), kUseTuple);
-    if (wec) {
+    constexpr std::string_view kGoOn = "HTTP/1.1 100 Continue\r\n\r\n";
+    const auto write_ec = co_await WriteAll(socket_, net::buffer(kGoOn));
+    if (write_ec) {
       co_return false;
     }
   }
 
-  std::tie(ec, n) = co_await bhttp::async_read(socket_, buffer_, parser, kUseTuple);
+  parser.eager(true);
+  ec = co_await ReadUntil(socket_, buffer_, parser, [](const auto& p) { return p.is_done(); });
   if (ec == bhttp::error::body_limit) {
     // The handler still answers (with its front door's error shape); the connection then closes
     // because the rest of the body was never read.
@@ -203,7 +213,8 @@ net::awaitable<bool> Http1Session::ReadRequest(bhttp::request_parser<bhttp::stri
     co_return true;
   }
   if (ec) {
-    if (ec != net::error::operation_aborted && ec != bhttp::error::partial_message) {
+    if (ec != net::error::operation_aborted && ec != bhttp::error::partial_message &&
+        ec != bhttp::error::end_of_stream && ec != net::error::bad_descriptor) {
       co_await RejectMalformed(bhttp::status::bad_request);
     }
     co_return false;

@@ -200,6 +200,7 @@ void Server::Run() {
               continue;  // the socket closes as it goes out of scope
             }
             socket.set_option(tcp::no_delay(true));
+            socket.non_blocking(true);  // lets responses be written directly first
             ConnectionInfo info;
             info.id = next_connection_id_.fetch_add(1, std::memory_order_relaxed);
             boost::system::error_code endpoint_ec;
