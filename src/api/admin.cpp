@@ -131,9 +131,10 @@ net::awaitable<void> AdminApi::Handle(http::Exchange& exchange) {
     co_await exchange.Respond(ErrorReply(bhttp::status::bad_request, problem, version));
     co_return;
   }
-  const bool known = simulator_->UpdateRegion(region, [&body](providers::SimulatedRegion& settings) {
-    ApplyRegionEdit(body.get_object(), settings);
-  });
+  const bool known =
+      simulator_->UpdateRegion(region, [&body](providers::SimulatedRegion& settings) {
+        ApplyRegionEdit(body.get_object(), settings);
+      });
   if (!known) {
     co_await exchange.Respond(ErrorReply(bhttp::status::not_found, UnknownRegion(region), version));
     co_return;

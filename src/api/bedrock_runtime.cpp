@@ -26,7 +26,8 @@ namespace json = boost::json;
 namespace bhttp = boost::beast::http;
 
 // Suffix Bedrock appends to x-amzn-ErrorType; the SDKs strip everything after the colon.
-constexpr std::string_view kErrorTypeSuffix = ":http://internal.amazon.com/coral/com.amazon.bedrock/";
+constexpr std::string_view kErrorTypeSuffix =
+    ":http://internal.amazon.com/coral/com.amazon.bedrock/";
 constexpr std::string_view kEventStreamType = "application/vnd.amazon.eventstream";
 
 // How long one request may take end to end, failover included. Bedrock's own SDK read timeout
@@ -299,8 +300,8 @@ class InvokeStreamSink final : public EventStreamSink {
 
 void RecordUsage(http::AccessRecord& record, const core::TokenUsage& usage,
                  std::string_view region) {
-  record.input_tokens = usage.input_tokens + usage.cache_read_input_tokens +
-                        usage.cache_write_input_tokens;
+  record.input_tokens =
+      usage.input_tokens + usage.cache_read_input_tokens + usage.cache_write_input_tokens;
   record.output_tokens = usage.output_tokens;
   record.region = std::string(region);
 }
@@ -345,9 +346,9 @@ http::Response MakeUnknownOperation(std::string_view request_id, unsigned versio
 BedrockRuntimeApi::BedrockRuntimeApi(routing::Router& router, std::size_t max_body_bytes)
     : router_(router), max_body_bytes_(max_body_bytes) {}
 
-
-
-bool BedrockRuntimeApi::Matches(std::string_view path) { return path.starts_with("/model/"); }
+bool BedrockRuntimeApi::Matches(std::string_view path) {
+  return path.starts_with("/model/");
+}
 
 net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
   auto& request = exchange.request();
@@ -404,10 +405,10 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
       co_return;
     }
     format = *known;
-    parsed = format == core::NativeFormat::kNova
-                 ? core::nova::ParseInvokeBody(request.body(), path->operation, path->model_id)
-                 : core::anthropic::ParseInvokeBody(request.body(), path->operation,
-                                                    path->model_id);
+    parsed =
+        format == core::NativeFormat::kNova
+            ? core::nova::ParseInvokeBody(request.body(), path->operation, path->model_id)
+            : core::anthropic::ParseInvokeBody(request.body(), path->operation, path->model_id);
     if (parsed) {
       auto metadata = ApplyMetadataHeader(request, parsed->converse);
       if (!metadata) {
@@ -415,8 +416,8 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
       }
     }
   } else {
-    parsed = core::ParseConverseRequest(request.body(), path->operation, path->model_id,
-                                        json_memory);
+    parsed =
+        core::ParseConverseRequest(request.body(), path->operation, path->model_id, json_memory);
   }
   if (!parsed) {
     co_await fail(parsed.error());
@@ -487,10 +488,10 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
         InvokeStreamSink sink(exchange, request_id, core::nova::StreamTranslator(estimated_input));
         co_await StreamAnswer(router_, sink, canonical, route, record);
       } else {
-        InvokeStreamSink sink(exchange, request_id,
-                              core::anthropic::StreamTranslator(
-                                  path->model_id, "msg_bdrk_" + request_id.substr(0, 8),
-                                  estimated_input));
+        InvokeStreamSink sink(
+            exchange, request_id,
+            core::anthropic::StreamTranslator(path->model_id, "msg_bdrk_" + request_id.substr(0, 8),
+                                              estimated_input));
         co_await StreamAnswer(router_, sink, canonical, route, record);
       }
       co_return;

@@ -30,7 +30,6 @@ class BedrockRuntimeApi final {
   net::awaitable<void> Handle(http::Exchange& exchange);
 
  private:
-
   routing::Router& router_;
   std::size_t max_body_bytes_;
 };

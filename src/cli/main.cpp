@@ -7,7 +7,8 @@
 #include "cli/serve.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"sluice: one gateway for every model call, metered, routed and admitted against quotas"};
+  CLI::App app{
+      "sluice: one gateway for every model call, metered, routed and admitted against quotas"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("sluice ") + SLUICE_VERSION);
 

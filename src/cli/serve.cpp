@@ -122,8 +122,10 @@ CLI::App* AddServeCommand(CLI::App& app, ServeFlags& flags) {
   auto* serve = app.add_subcommand("serve", "Run the gateway");
   serve->add_option("--config,-c", flags.config_file,
                     "YAML config file (default: the embedded default, built-in simulator)");
-  serve->add_option("--listen", flags.listen, "Address to listen on, HOST:PORT (default 127.0.0.1:4000)");
-  serve->add_option("--data-dir", flags.data_dir, "Directory for everything sluice writes (default ./var)");
+  serve->add_option("--listen", flags.listen,
+                    "Address to listen on, HOST:PORT (default 127.0.0.1:4000)");
+  serve->add_option("--data-dir", flags.data_dir,
+                    "Directory for everything sluice writes (default ./var)");
   serve->add_option("--log-level", flags.log_level, "trace, debug, info, warn, error or off");
   return serve;
 }
@@ -171,8 +173,8 @@ int RunServe(const ServeFlags& flags) {
   std::unique_ptr<providers::Simulator> simulator;
   routing::Router router(catalog, config.region);
   if (config.simulator.enabled) {
-    simulator = std::make_unique<providers::Simulator>(catalog,
-                                                       MakeSimulatorOptions(config.simulator));
+    simulator =
+        std::make_unique<providers::Simulator>(catalog, MakeSimulatorOptions(config.simulator));
     router.SetFallback(simulator.get());
   }
 
@@ -185,9 +187,9 @@ int RunServe(const ServeFlags& flags) {
                        upstream.endpoint, endpoint.error());
       return 2;
     }
-    upstreams[upstream.name] = std::make_unique<providers::BedrockProvider>(
-        providers::BedrockOptions{upstream.name, *endpoint, upstream.timeout,
-                                  upstream.max_idle_connections});
+    upstreams[upstream.name] =
+        std::make_unique<providers::BedrockProvider>(providers::BedrockOptions{
+            upstream.name, *endpoint, upstream.timeout, upstream.max_idle_connections});
   }
   for (const auto& deployment : config.deployments) {
     routing::Deployment route;

@@ -11,7 +11,9 @@ namespace {
 
 namespace json = boost::json;
 
-Error Invalid(std::string message) { return Error{ErrorCode::kValidation, std::move(message)}; }
+Error Invalid(std::string message) {
+  return Error{ErrorCode::kValidation, std::move(message)};
+}
 
 // Bedrock's own wording for an unparseable body.
 constexpr std::string_view kMalformedMessage =
@@ -20,9 +22,10 @@ constexpr std::string_view kMalformedMessage =
 // Coral's wording for one failed constraint, which Bedrock uses for shape violations.
 // An empty `value` leaves it out, as coral does for members marked sensitive.
 Error ConstraintError(std::string_view path, std::string_view value, std::string_view constraint) {
-  return Invalid(fmt::format("1 validation error detected: Value {}{}at '{}' failed to satisfy "
-                             "constraint: {}",
-                             value, value.empty() ? "" : " ", path, constraint));
+  return Invalid(
+      fmt::format("1 validation error detected: Value {}{}at '{}' failed to satisfy "
+                  "constraint: {}",
+                  value, value.empty() ? "" : " ", path, constraint));
 }
 
 // The offending value as Bedrock quotes it: strings and numbers as written ('1.5', not Boost.JSON's
@@ -38,10 +41,20 @@ std::string Quoted(const json::value& value) {
   }
 }
 
-constexpr std::array kContentMembers = {
-    "text",          "image",      "document",     "video",   "audio",
-    "toolUse",       "toolResult", "guardContent", "cachePoint",
-    "reasoningContent", "citationsContent", "searchResult", "toolAddition", "toolRemoval"};
+constexpr std::array kContentMembers = {"text",
+                                        "image",
+                                        "document",
+                                        "video",
+                                        "audio",
+                                        "toolUse",
+                                        "toolResult",
+                                        "guardContent",
+                                        "cachePoint",
+                                        "reasoningContent",
+                                        "citationsContent",
+                                        "searchResult",
+                                        "toolAddition",
+                                        "toolRemoval"};
 
 constexpr std::array kSystemMembers = {"text", "guardContent", "cachePoint"};
 
@@ -79,8 +92,8 @@ Result<void> ValidateUnion(const json::value& block, std::string_view path,
   }
   const auto& object = block.get_object();
   if (object.empty()) {
-    return Invalid(fmt::format("The {} object is empty. Set exactly one member and try again.",
-                               path));
+    return Invalid(
+        fmt::format("The {} object is empty. Set exactly one member and try again.", path));
   }
   if (object.size() > 1) {
     return Invalid(fmt::format(
@@ -89,8 +102,8 @@ Result<void> ValidateUnion(const json::value& block, std::string_view path,
   }
   const auto& [key, value] = *object.begin();
   if (!IsMember(key, members)) {
-    return Invalid(fmt::format("The member {} at {} is not supported.", std::string_view(key),
-                               path));
+    return Invalid(
+        fmt::format("The member {} at {} is not supported.", std::string_view(key), path));
   }
   if (key == "text") {
     if (!value.is_string()) {
@@ -106,8 +119,7 @@ Result<void> ValidateUnion(const json::value& block, std::string_view path,
   } else if (key == "cachePoint") {
     const auto* type = value.is_object() ? value.get_object().if_contains("type") : nullptr;
     if (type == nullptr || !type->is_string() || type->get_string() != "default") {
-      return ConstraintError(fmt::format("{}.cachePoint.type", path),
-                             type ? Quoted(*type) : "null",
+      return ConstraintError(fmt::format("{}.cachePoint.type", path), type ? Quoted(*type) : "null",
                              "Member must satisfy enum value set: [default]");
     }
   } else if (!value.is_object()) {
@@ -178,8 +190,8 @@ Result<void> ValidateMessages(const json::value* messages) {
     }
     std::size_t index = 0;
     for (const auto& block : content->get_array()) {
-      auto valid = ValidateUnion(block, fmt::format("messages.{}.content.{}", i, index++),
-                                 kContentMembers);
+      auto valid =
+          ValidateUnion(block, fmt::format("messages.{}.content.{}", i, index++), kContentMembers);
       if (!valid) {
         return valid;
       }
@@ -235,8 +247,8 @@ Result<void> ValidateInferenceConfig(const json::value* config) {
     return ConstraintError("inferenceConfig", Quoted(*config), "Member must be a structure");
   }
   const auto& object = config->get_object();
-  if (const auto* max_tokens = object.if_contains("maxTokens"); max_tokens &&
-                                                                 !max_tokens->is_null()) {
+  if (const auto* max_tokens = object.if_contains("maxTokens");
+      max_tokens && !max_tokens->is_null()) {
     if (!max_tokens->is_int64() && !max_tokens->is_uint64()) {
       return ConstraintError("inferenceConfig.maxTokens", Quoted(*max_tokens),
                              "Member must be an integer");
@@ -328,7 +340,8 @@ Result<void> ValidateToolConfig(const json::value* tool_config) {
   std::size_t index = 0;
   for (const auto& tool : tools->get_array()) {
     ++index;
-    auto valid = ValidateUnion(tool, fmt::format("toolConfig.tools.{}.member", index), kToolMembers);
+    auto valid =
+        ValidateUnion(tool, fmt::format("toolConfig.tools.{}.member", index), kToolMembers);
     if (!valid) {
       return valid;
     }
@@ -354,11 +367,11 @@ Result<void> ValidateToolConfig(const json::value* tool_config) {
 }  // namespace
 
 Result<void> ValidateConverseBody(const json::object& body) {
-  for (auto check : {ValidateMessages(body.if_contains("messages")),
-                     ValidateSystem(body.if_contains("system")),
-                     ValidateInferenceConfig(body.if_contains("inferenceConfig")),
-                     ValidateToolConfig(body.if_contains("toolConfig")),
-                     ValidateRequestMetadata(body.if_contains("requestMetadata"))}) {
+  for (auto check :
+       {ValidateMessages(body.if_contains("messages")), ValidateSystem(body.if_contains("system")),
+        ValidateInferenceConfig(body.if_contains("inferenceConfig")),
+        ValidateToolConfig(body.if_contains("toolConfig")),
+        ValidateRequestMetadata(body.if_contains("requestMetadata"))}) {
     if (!check) {
       return check;
     }

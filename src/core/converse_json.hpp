@@ -35,7 +35,8 @@ TokenUsage ReadUsage(const boost::json::object& usage);
 boost::json::object UsageToJson(const TokenUsage& usage);
 
 /// Builds a complete Converse response body from its parts.
-boost::json::object MakeConverseResponseBody(boost::json::array content, std::string_view stop_reason,
-                                             const TokenUsage& usage, std::int64_t latency_ms);
+boost::json::object MakeConverseResponseBody(boost::json::array content,
+                                             std::string_view stop_reason, const TokenUsage& usage,
+                                             std::int64_t latency_ms);
 
 }  // namespace sluice::core

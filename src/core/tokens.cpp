@@ -30,8 +30,8 @@ std::int64_t ContentBlockTokens(const boost::json::object& block) {
   if (const auto* tool_use = block.if_contains("toolUse")) {
     return EstimateJsonTokens(*tool_use);
   }
-  if (const auto* tool_result = block.if_contains("toolResult"); tool_result &&
-                                                                  tool_result->is_object()) {
+  if (const auto* tool_result = block.if_contains("toolResult");
+      tool_result && tool_result->is_object()) {
     std::int64_t tokens = 0;
     if (const auto* content = tool_result->get_object().if_contains("content");
         content && content->is_array()) {
@@ -133,8 +133,8 @@ std::int64_t EstimateInputTokens(const ConverseRequest& request) {
     }
   }
 
-  if (const auto* tool_config = body.if_contains("toolConfig"); tool_config &&
-                                                                 tool_config->is_object()) {
+  if (const auto* tool_config = body.if_contains("toolConfig");
+      tool_config && tool_config->is_object()) {
     if (const auto* tools = tool_config->get_object().if_contains("tools")) {
       tokens += EstimateJsonTokens(*tools);
     }

@@ -26,7 +26,9 @@ std::string_view ProtocolName(Protocol protocol) {
 }
 
 // Empty fields are written as "-" so every line has the same keys in the same order.
-std::string_view OrDash(std::string_view value) { return value.empty() ? "-" : value; }
+std::string_view OrDash(std::string_view value) {
+  return value.empty() ? "-" : value;
+}
 
 }  // namespace
 
@@ -156,9 +158,8 @@ void AccessLog::Buffer::Append(const Exchange& exchange, std::size_t response_by
       OrDash(record.request_id), exchange.connection().id,
       ProtocolName(exchange.connection().protocol), OrDash(exchange.connection().remote_address),
       std::string_view(request.method_string()), std::string_view(request.target()),
-      exchange.status(), latency_ms, response_bytes, OrDash(record.principal),
-      OrDash(record.model), OrDash(record.region), record.input_tokens, record.output_tokens,
-      OrDash(record.error_type));
+      exchange.status(), latency_ms, response_bytes, OrDash(record.principal), OrDash(record.model),
+      OrDash(record.region), record.input_tokens, record.output_tokens, OrDash(record.error_type));
   ++lines_;
   if (pending_.size() >= kBatchBytes) {
     Flush();

@@ -44,8 +44,10 @@ class AccessLog final {
   class Buffer final {
    public:
     explicit Buffer(AccessLog& log) : log_(log) {}
+
     Buffer(const Buffer&) = delete;
     Buffer& operator=(const Buffer&) = delete;
+
     ~Buffer() { Flush(); }
 
     /// Appends the line for a finished exchange.

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -150,11 +150,17 @@ class PooledConnection {
   }
 
   tcp::socket& socket() { return link_.socket; }
+
   beast::flat_buffer& buffer() { return link_.buffer; }
+
   std::string& head() { return link_.head; }
+
   bool reused() const { return reused_; }
+
   bool timed_out() const { return timed_out_; }
+
   Clock::time_point deadline() const { return deadline_; }
+
   void set_reusable(bool reusable) { reusable_ = reusable; }
 
  private:
@@ -208,17 +214,18 @@ ClientError ErrorFor(const PooledConnection& connection) {
 }
 
 // Checks out a pooled connection to `endpoint`, or connects a new one.
-net::awaitable<ClientResult<std::unique_ptr<PooledConnection>>> Acquire(
-    const Endpoint& endpoint, const std::string& key, std::size_t idle_limit,
-    Clock::time_point deadline, bool allow_reuse) {
+net::awaitable<ClientResult<std::unique_ptr<PooledConnection>>> Acquire(const Endpoint& endpoint,
+                                                                        const std::string& key,
+                                                                        std::size_t idle_limit,
+                                                                        Clock::time_point deadline,
+                                                                        bool allow_reuse) {
   auto executor = co_await net::this_coro::executor;
-  auto& service = net::use_service<ClientService>(
-      net::query(executor, net::execution::context));
+  auto& service = net::use_service<ClientService>(net::query(executor, net::execution::context));
 
   if (allow_reuse) {
     if (auto link = service.TakeIdle(key)) {
-      co_return std::make_unique<PooledConnection>(service, key, std::move(*link), true,
-                                                   idle_limit, deadline);
+      co_return std::make_unique<PooledConnection>(service, key, std::move(*link), true, idle_limit,
+                                                   deadline);
     }
   }
 
@@ -231,8 +238,8 @@ net::awaitable<ClientResult<std::unique_ptr<PooledConnection>>> Acquire(
       target = tcp::endpoint(address, endpoint.port);
     } else {
       tcp::resolver resolver(executor);
-      auto [resolve_ec, results] = co_await resolver.async_resolve(
-          endpoint.host, std::to_string(endpoint.port), kUseTuple);
+      auto [resolve_ec, results] =
+          co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), kUseTuple);
       if (resolve_ec || results.empty()) {
         co_return ClientError::kConnectFailed;
       }
@@ -344,8 +351,8 @@ net::awaitable<ClientResult<ClientResponse>> Client::Send(const Endpoint& endpoi
                                                           Clock::time_point deadline) {
   const std::string key = endpoint.authority();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto acquired = co_await Acquire(endpoint, key, options_.max_idle_per_endpoint, deadline,
-                                     attempt == 0);
+    auto acquired =
+        co_await Acquire(endpoint, key, options_.max_idle_per_endpoint, deadline, attempt == 0);
     if (!acquired) {
       co_return acquired.error();
     }
@@ -385,8 +392,8 @@ net::awaitable<ClientResult<StreamingResponse>> Client::Open(const Endpoint& end
                                                              Clock::time_point deadline) {
   const std::string key = endpoint.authority();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto acquired = co_await Acquire(endpoint, key, options_.max_idle_per_endpoint, deadline,
-                                     attempt == 0);
+    auto acquired =
+        co_await Acquire(endpoint, key, options_.max_idle_per_endpoint, deadline, attempt == 0);
     if (!acquired) {
       co_return acquired.error();
     }
@@ -421,8 +428,7 @@ net::awaitable<ClientResult<StreamingResponse>> Client::Open(const Endpoint& end
 
 StreamingResponse::StreamingResponse(
     std::unique_ptr<PooledConnection> connection,
-    std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser,
-    Clock::time_point deadline)
+    std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser, Clock::time_point deadline)
     : connection_(std::move(connection)),
       parser_(std::move(parser)),
       deadline_(deadline),
@@ -434,9 +440,13 @@ StreamingResponse::StreamingResponse(StreamingResponse&&) noexcept = default;
 StreamingResponse& StreamingResponse::operator=(StreamingResponse&&) noexcept = default;
 StreamingResponse::~StreamingResponse() = default;
 
-unsigned StreamingResponse::status() const { return parser_->get().result_int(); }
+unsigned StreamingResponse::status() const {
+  return parser_->get().result_int();
+}
 
-const bhttp::fields& StreamingResponse::headers() const { return parser_->get().base(); }
+const bhttp::fields& StreamingResponse::headers() const {
+  return parser_->get().base();
+}
 
 net::awaitable<ClientResult<std::string_view>> StreamingResponse::Next() {
   while (!done_) {

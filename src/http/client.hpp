@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -98,6 +98,7 @@ class Client final {
   };
 
   Client() = default;
+
   explicit Client(Options options) : options_(options) {}
 
   /// Sends `request` and reads the whole response.

@@ -69,17 +69,25 @@ class Exchange {
   virtual net::awaitable<bool> FinishStream() = 0;
 
   Request& request() { return request_; }
+
   const Request& request() const { return request_; }
+
   const ConnectionInfo& connection() const { return *connection_; }
+
   AccessRecord& record() { return record_; }
+
   const AccessRecord& record() const { return record_; }
+
   std::chrono::steady_clock::time_point received_at() const { return received_at_; }
+
   int status() const { return status_; }
+
   bool started() const { return status_ != 0; }
 
   /// True when the body was larger than the server accepts and was not read: `request().body()`
   /// is incomplete, and the handler should answer with its front door's size error.
   bool body_rejected() const { return body_rejected_; }
+
   void MarkBodyRejected() { body_rejected_ = true; }
 
  protected:

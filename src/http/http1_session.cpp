@@ -46,9 +46,13 @@ class Http1Exchange final : public Exchange {
   net::awaitable<bool> FinishStream() override;
 
   bool keep_alive() const { return keep_alive_; }
+
   void set_keep_alive(bool keep_alive) { keep_alive_ = keep_alive; }
+
   std::size_t bytes_sent() const { return bytes_sent_; }
+
   bool finished() const { return finished_; }
+
   bool failed() const { return failed_; }
 
  private:
@@ -84,7 +88,9 @@ class Http1Session final : public Session {
   }
 
   tcp::socket& socket() { return socket_; }
+
   void MarkWriting() { SetDeadline(worker_.limits.write_timeout); }
+
   /// Where response heads are serialised; reused for every response on the connection.
   std::string& head_buffer() { return head_buffer_; }
 

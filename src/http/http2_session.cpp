@@ -214,7 +214,7 @@ class Http2Session final : public Session {
   beast::flat_buffer buffer_;
   ConnectionInfo info_;
   std::unordered_map<std::int32_t, std::unique_ptr<Http2Exchange>> streams_;
-  std::vector<std::int32_t> ready_;       // requests whose handler should start
+  std::vector<std::int32_t> ready_;  // requests whose handler should start
   std::unique_ptr<nghttp2_session, SessionDeleter> h2_;
   net::steady_timer wake_;        // the writer sleeps on it; cancelled when output is queued
   net::steady_timer tasks_done_;  // Run sleeps on it until the writer and handlers are done
@@ -615,7 +615,6 @@ int Http2Session::OnStreamClosed(std::int32_t stream_id, std::uint32_t error_cod
   ReleaseIfDone(*exchange);
   return 0;
 }
-
 
 int Http2Session::OnError(std::string_view message) {
   spdlog::debug("http2 protocol error connection={} message=\"{}\"", info_.id, message);

@@ -73,7 +73,9 @@ class Server final {
 
   /// The bound port (useful with port 0).
   std::uint16_t port() const { return bound_port_; }
+
   bool ready() const { return ready_.load(std::memory_order_relaxed); }
+
   std::size_t connection_count() const { return connections_.load(std::memory_order_relaxed); }
 
  private:

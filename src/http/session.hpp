@@ -30,8 +30,10 @@ struct WorkerContext {
 class Session {
  public:
   explicit Session(WorkerContext& worker) : worker_(worker) { worker_.sessions.insert(this); }
+
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
+
   virtual ~Session() { worker_.sessions.erase(this); }
 
   /// Finish what is in flight, accept nothing new, then close.

@@ -45,8 +45,8 @@ net::awaitable<boost::system::error_code> ReadUntil(net::ip::tcp::socket& socket
       }
       ec = {};
     }
-    auto [read_ec, n] =
-        co_await socket.async_read_some(buffer.prepare(read_size), net::as_tuple(net::use_awaitable));
+    auto [read_ec, n] = co_await socket.async_read_some(buffer.prepare(read_size),
+                                                        net::as_tuple(net::use_awaitable));
     if (read_ec == net::error::eof) {
       parser.put_eof(ec);
       co_return ec ? ec : beast::http::error::end_of_stream;

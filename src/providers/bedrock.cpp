@@ -161,8 +161,8 @@ std::string DecodeBase64(std::string_view text) {
 // Turns one event-stream frame from the upstream into a canonical event, or an error for an
 // exception frame. Usage and stop reason are collected into `summary` on the way.
 core::Result<std::optional<core::StreamEvent>> ToStreamEvent(const aws::DecodedFrame& frame,
-                                                            const core::ConverseRequest& request,
-                                                            core::StreamSummary& summary) {
+                                                             const core::ConverseRequest& request,
+                                                             core::StreamSummary& summary) {
   const auto& message = frame.message;
   const auto message_type = message.FindStringHeader(":message-type").value_or("");
   if (message_type == "exception") {
@@ -171,9 +171,10 @@ core::Result<std::optional<core::StreamEvent>> ToStreamEvent(const aws::DecodedF
                        MessageFromBody(message.payload)};
   }
   if (message_type == "error") {
-    return core::Error{core::ErrorCode::kInternalServer,
-                       std::string(message.FindStringHeader(":error-message").value_or(
-                           "The upstream stream failed."))};
+    return core::Error{
+        core::ErrorCode::kInternalServer,
+        std::string(
+            message.FindStringHeader(":error-message").value_or("The upstream stream failed."))};
   }
   const auto type = EventTypeFromName(message.FindStringHeader(":event-type").value_or(""));
   if (!type) {
@@ -248,8 +249,8 @@ BedrockProvider::UpstreamRequest BedrockProvider::MakeRequest(const Call& call) 
 }
 
 http::OutgoingRequest BedrockProvider::UpstreamRequest::outgoing() const {
-  return http::OutgoingRequest{bhttp::verb::post, target,
-                               std::span(headers.data(), header_count), body};
+  return http::OutgoingRequest{bhttp::verb::post, target, std::span(headers.data(), header_count),
+                               body};
 }
 
 net::awaitable<core::Result<core::ConverseResponse>> BedrockProvider::Converse(const Call& call) {

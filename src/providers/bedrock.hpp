@@ -31,6 +31,7 @@ class BedrockProvider final : public Provider {
   explicit BedrockProvider(BedrockOptions options);
 
   std::string_view name() const override { return name_; }
+
   net::awaitable<core::Result<core::ConverseResponse>> Converse(const Call& call) override;
   net::awaitable<core::Result<core::StreamSummary>> ConverseStream(const Call& call,
                                                                    StreamSink& sink) override;

@@ -21,20 +21,20 @@ namespace {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::string_view kRequestsThrottled = "Too many requests, please wait before trying again.";
+constexpr std::string_view kRequestsThrottled =
+    "Too many requests, please wait before trying again.";
 constexpr std::string_view kTokensThrottled = "Too many tokens, please wait before trying again.";
 constexpr std::string_view kUnavailable = "Bedrock is unable to process your request.";
 
 // Words the simulated answers are made of. The answer reads as filler on purpose: nobody should
 // mistake it for a model's output.
 constexpr std::array<std::string_view, 48> kVocabulary = {
-    "the",      "gateway",  "routes",    "each",     "request",  "to",       "a",
-    "healthy",  "region",   "and",       "counts",   "every",    "token",    "against",
-    "its",      "quota",    "while",     "cache",    "hits",     "save",     "money",
-    "for",      "teams",    "who",       "share",    "one",      "account",  "simulated",
-    "latency",  "grows",    "with",      "output",   "length",   "throttles", "arrive",
-    "when",     "capacity", "runs",      "out",      "failover", "moves",    "traffic",
-    "elsewhere", "logs",    "record",    "what",     "happened", "today"};
+    "the",    "gateway",   "routes",    "each",      "request",  "to",      "a",        "healthy",
+    "region", "and",       "counts",    "every",     "token",    "against", "its",      "quota",
+    "while",  "cache",     "hits",      "save",      "money",    "for",     "teams",    "who",
+    "share",  "one",       "account",   "simulated", "latency",  "grows",   "with",     "output",
+    "length", "throttles", "arrive",    "when",      "capacity", "runs",    "out",      "failover",
+    "moves",  "traffic",   "elsewhere", "logs",      "record",   "what",    "happened", "today"};
 
 // Fewer tokens than this per streamed delta would make the simulator emit an event per word;
 // Bedrock's own deltas carry a few tokens each.
@@ -84,6 +84,7 @@ class BudgetedText {
   }
 
   std::int64_t tokens() const { return tokens_; }
+
   std::string& text() { return text_; }
 
  private:
@@ -140,8 +141,8 @@ std::string MakeText(std::uint64_t seed, std::string_view model_id, std::int64_t
 // A placeholder value that satisfies a JSON Schema type, for simulated tool inputs.
 json::value PlaceholderFor(const json::value& schema) {
   const auto* type = schema.is_object() ? schema.get_object().if_contains("type") : nullptr;
-  const std::string_view name = type && type->is_string() ? std::string_view(type->get_string())
-                                                          : std::string_view("object");
+  const std::string_view name =
+      type && type->is_string() ? std::string_view(type->get_string()) : std::string_view("object");
   if (name == "string") {
     return "simulated";
   }
@@ -155,10 +156,9 @@ json::value PlaceholderFor(const json::value& schema) {
     return json::array{};
   }
   json::object object;
-  const auto* properties = schema.is_object() ? schema.get_object().if_contains("properties")
-                                              : nullptr;
-  const auto* required = schema.is_object() ? schema.get_object().if_contains("required")
-                                            : nullptr;
+  const auto* properties =
+      schema.is_object() ? schema.get_object().if_contains("properties") : nullptr;
+  const auto* required = schema.is_object() ? schema.get_object().if_contains("required") : nullptr;
   if (properties && properties->is_object() && required && required->is_array()) {
     for (const auto& key : required->get_array()) {
       if (key.is_string()) {
@@ -178,8 +178,8 @@ std::string LastUserText(const json::object& body) {
   }
   const auto& last = messages->get_array().back();
   std::string text;
-  if (const auto* content = last.get_object().if_contains("content"); content &&
-                                                                       content->is_array()) {
+  if (const auto* content = last.get_object().if_contains("content");
+      content && content->is_array()) {
     for (const auto& block : content->get_array()) {
       if (const auto* piece = block.get_object().if_contains("text"); piece && piece->is_string()) {
         text += piece->get_string();
@@ -240,12 +240,12 @@ const json::object* ChooseTool(const json::object& body) {
   return nullptr;
 }
 
-void Refill(double& level, Clock::time_point& refilled_at, double per_minute, Clock::time_point now) {
+void Refill(double& level, Clock::time_point& refilled_at, double per_minute,
+            Clock::time_point now) {
   const double elapsed_ms = std::chrono::duration<double, std::milli>(now - refilled_at).count();
   level = std::min(per_minute, level + elapsed_ms * per_minute / 60'000.0);
   refilled_at = now;
 }
-
 
 // The stream events the simulator sends, one text block or one tool use at index 0. Built in
 // plain functions rather than inside the coroutine: GCC 12 miscompiles braced initializers
@@ -358,8 +358,8 @@ std::vector<Simulator::RegionState> Simulator::Regions() const {
 }
 
 core::Result<Simulator::Admission> Simulator::Admit(const Call& call,
-                                                   const catalog::Resolution& resolution,
-                                                   std::int64_t input_tokens) {
+                                                    const catalog::Resolution& resolution,
+                                                    std::int64_t input_tokens) {
   const auto& model = *resolution.model;
   // Bedrock reserves the whole prompt plus maxTokens (or the model's maximum output) up front.
   const std::int64_t reserve =
@@ -428,8 +428,9 @@ void Simulator::Settle(const Admission& admission, const std::string& model_id,
     return;
   }
   auto& bucket = it->second.tokens;
-  bucket.tokens = std::min(static_cast<double>(admission.behaviour.tokens_per_minute),
-                           bucket.tokens + static_cast<double>(admission.reserved_tokens) - charged);
+  bucket.tokens =
+      std::min(static_cast<double>(admission.behaviour.tokens_per_minute),
+               bucket.tokens + static_cast<double>(admission.reserved_tokens) - charged);
 }
 
 core::Result<Simulator::Answer> Simulator::Prepare(const Call& call) {
@@ -500,9 +501,8 @@ net::awaitable<core::Result<core::ConverseResponse>> Simulator::Converse(const C
   const auto latency_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   core::ConverseResponse response;
-  response.converse = core::MakeConverseResponseBody(std::move(answer->content),
-                                                     answer->stop_reason, answer->usage,
-                                                     latency_ms);
+  response.converse = core::MakeConverseResponseBody(
+      std::move(answer->content), answer->stop_reason, answer->usage, latency_ms);
   response.usage = answer->usage;
   response.stop_reason = answer->stop_reason;
   response.inference_region = answer->region;

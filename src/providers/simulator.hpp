@@ -51,6 +51,7 @@ class Simulator final : public Provider {
   Simulator(const catalog::Catalog& catalog, SimulatorOptions options);
 
   std::string_view name() const override { return "simulator"; }
+
   net::awaitable<core::Result<core::ConverseResponse>> Converse(const Call& call) override;
   net::awaitable<core::Result<core::StreamSummary>> ConverseStream(const Call& call,
                                                                    StreamSink& sink) override;
@@ -81,10 +82,12 @@ class Simulator final : public Provider {
     double tokens = 0;
     std::chrono::steady_clock::time_point refilled_at;
   };
+
   struct Capacity {
     Bucket requests;
     Bucket tokens;
   };
+
   struct Admission {
     std::string region;
     SimulatedRegion behaviour;
@@ -102,7 +105,7 @@ class Simulator final : public Provider {
   const catalog::Catalog& catalog_;
   const double time_scale_;
   mutable std::mutex mutex_;
-  SimulatorOptions options_;                                     // guarded by mutex_
+  SimulatorOptions options_;                                          // guarded by mutex_
   std::map<std::pair<std::string, std::string>, Capacity> capacity_;  // guarded by mutex_
 };
 

@@ -67,8 +67,8 @@ class Router final {
   /// Serves models that have no configured deployment from `provider` (the simulator).
   void SetFallback(providers::Provider* provider) { fallback_ = provider; }
 
-  net::awaitable<core::Result<core::ConverseResponse>> Converse(const core::ConverseRequest& request,
-                                                                RouteContext& context);
+  net::awaitable<core::Result<core::ConverseResponse>> Converse(
+      const core::ConverseRequest& request, RouteContext& context);
 
   net::awaitable<core::Result<core::StreamSummary>> ConverseStream(
       const core::ConverseRequest& request, providers::StreamSink& sink, RouteContext& context);
@@ -86,9 +86,11 @@ class Router final {
  private:
   const catalog::Catalog& catalog_;
   std::string source_region_;
+
   // Transparent, so a std::string_view finds its key without building a string per request.
   struct StringHash {
     using is_transparent = void;
+
     std::size_t operator()(std::string_view text) const {
       return std::hash<std::string_view>{}(text);
     }

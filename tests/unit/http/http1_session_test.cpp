@@ -72,7 +72,8 @@ class RawConnection {
   void Write(std::string_view bytes) { net::write(socket_, net::buffer(bytes)); }
 
   // Reads until `marker` has appeared `count` times, the peer closes, or `limit` passes.
-  std::string ReadUntil(std::string_view marker, int count = 1, std::chrono::milliseconds limit = 3s) {
+  std::string ReadUntil(std::string_view marker, int count = 1,
+                        std::chrono::milliseconds limit = 3s) {
     std::string received;
     const auto give_up = std::chrono::steady_clock::now() + limit;
     socket_.non_blocking(true);
@@ -221,8 +222,9 @@ TEST_F(Http1SessionTest, LetsTheHandlerAnswerAnOversizedBodyThenCloses) {
 TEST_F(Http1SessionTest, SendsContinueBeforeTheBodyWhenAsked) {
   RawConnection connection(server_.port());
 
-  connection.Write("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
-                   "Expect: 100-continue\r\n\r\n");
+  connection.Write(
+      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+      "Expect: 100-continue\r\n\r\n");
   const auto interim = connection.ReadUntil("\r\n\r\n");
   connection.Write("data");
   const auto final_answer = connection.ReadUntil("body=data");
