@@ -14,6 +14,7 @@
 #include "aws/event_stream.hpp"
 #include "core/anthropic_messages.hpp"
 #include "core/converse_json.hpp"
+#include "core/json_arena.hpp"
 #include "core/nova_messages.hpp"
 #include "core/request_id.hpp"
 #include "core/tokens.hpp"
@@ -34,9 +35,6 @@ constexpr std::string_view kEventStreamType = "application/vnd.amazon.eventstrea
 // for streams is minutes long; a generous bound still stops a stuck upstream from pinning a
 // request forever.
 constexpr std::chrono::minutes kRequestDeadline{10};
-
-// First block of a request's JSON arena: a typical Converse request and answer fit in it.
-constexpr std::size_t kJsonArenaBytes = 4096;
 
 // Bedrock's bound on the JSON in X-Amzn-Bedrock-Request-Metadata.
 constexpr std::size_t kMaxMetadataHeaderChars = 8500;
@@ -357,8 +355,8 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
   record.request_id = request_id;
   // The JSON of the request and of its answer lives in one arena that goes with the request,
   // instead of an allocation per member. Declared first, so it outlives every value in it.
-  json::monotonic_resource arena(kJsonArenaBytes);
-  const json::storage_ptr json_memory(&arena);
+  core::JsonArena arena;
+  const json::storage_ptr json_memory = arena.storage();
   const unsigned version = request.version();
 
   auto fail = [&](const core::Error& error) -> net::awaitable<void> {
