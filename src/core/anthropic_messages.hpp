@@ -123,15 +123,6 @@ std::string_view StopReasonToAnthropic(std::string_view reason);
 /// Anthropic's stop reasons in Converse's vocabulary.
 std::string StopReasonFromAnthropic(std::string_view reason);
 
-/// A count from an upstream body; anything but a number reads as zero, and a fraction is cut.
-std::int64_t ReadCount(const boost::json::object& object, std::string_view key);
-
-/// The member `key` of `object` when it is an object; null otherwise.
-const boost::json::object* ObjectMember(const boost::json::object& object, std::string_view key);
-
-/// The member `key` of `object` when it is a string; empty otherwise.
-std::string_view StringMember(const boost::json::object& object, std::string_view key);
-
 }  // namespace internal
 
 }  // namespace sluice::core::anthropic

@@ -10,17 +10,18 @@
 
 #include "core/anthropic_messages.hpp"
 #include "core/converse_json.hpp"
+#include "core/invoke_schema.hpp"
 
 namespace sluice::core::anthropic {
 
 namespace {
 
 namespace json = boost::json;
-using internal::ObjectMember;
-using internal::ReadCount;
+using core::internal::ObjectMember;
+using core::internal::ReadCount;
+using core::internal::StringMember;
 using internal::StopReasonFromAnthropic;
 using internal::StopReasonToAnthropic;
-using internal::StringMember;
 
 // One block of a Converse answer as an Anthropic content block; null for blocks Anthropic has no
 // counterpart for (cache points, citation wrappers).
@@ -212,36 +213,6 @@ std::string StopReasonFromAnthropic(std::string_view reason) {
     return "end_turn";
   }
   return std::string(reason);
-}
-
-std::int64_t ReadCount(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (value == nullptr) {
-    return 0;
-  }
-  if (const auto* number = value->if_int64()) {
-    return *number;
-  }
-  if (const auto* number = value->if_double()) {
-    return static_cast<std::int64_t>(*number);
-  }
-  if (value->is_uint64()) {
-    return std::numeric_limits<std::int64_t>::max();
-  }
-  return 0;
-}
-
-const json::object* ObjectMember(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value != nullptr ? value->if_object() : nullptr;
-}
-
-std::string_view StringMember(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (value == nullptr || !value->is_string()) {
-    return {};
-  }
-  return value->get_string();
 }
 
 }  // namespace internal

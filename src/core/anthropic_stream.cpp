@@ -7,17 +7,18 @@
 
 #include "core/anthropic_messages.hpp"
 #include "core/converse_json.hpp"
+#include "core/invoke_schema.hpp"
 
 namespace sluice::core::anthropic {
 
 namespace {
 
 namespace json = boost::json;
-using internal::ObjectMember;
-using internal::ReadCount;
+using core::internal::ObjectMember;
+using core::internal::ReadCount;
+using core::internal::StringMember;
 using internal::StopReasonFromAnthropic;
 using internal::StopReasonToAnthropic;
-using internal::StringMember;
 
 json::object InvocationMetrics(const TokenUsage& usage, std::int64_t latency_ms,
                                std::int64_t first_byte_latency_ms) {

@@ -163,4 +163,34 @@ void CheckMaximum(const json::value& value, double high, const Pointer& at,
   }
 }
 
+std::int64_t ReadCount(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr) {
+    return 0;
+  }
+  if (const auto* number = value->if_int64()) {
+    return *number;
+  }
+  if (const auto* number = value->if_double()) {
+    return static_cast<std::int64_t>(*number);
+  }
+  if (value->is_uint64()) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  return 0;
+}
+
+const json::object* ObjectMember(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  return value != nullptr ? value->if_object() : nullptr;
+}
+
+std::string_view StringMember(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  if (value == nullptr || !value->is_string()) {
+    return {};
+  }
+  return value->get_string();
+}
+
 }  // namespace sluice::core::internal

@@ -86,4 +86,13 @@ void CheckMinimum(const boost::json::value& value, double low, const Pointer& at
 void CheckMaximum(const boost::json::value& value, double high, const Pointer& at,
                   Violations& violations);
 
+/// A count from an upstream body; anything but a number reads as zero, and a fraction is cut.
+std::int64_t ReadCount(const boost::json::object& object, std::string_view key);
+
+/// The member `key` of `object` when it is an object; null otherwise.
+const boost::json::object* ObjectMember(const boost::json::object& object, std::string_view key);
+
+/// The member `key` of `object` when it is a string; empty otherwise.
+std::string_view StringMember(const boost::json::object& object, std::string_view key);
+
 }  // namespace sluice::core::internal

@@ -18,7 +18,10 @@ namespace {
 namespace json = boost::json;
 using core::internal::Expect;
 using core::internal::kMalformedMessage;
+using core::internal::ObjectMember;
 using core::internal::Pointer;
+using core::internal::ReadCount;
+using core::internal::StringMember;
 using core::internal::Violations;
 
 // The only schema version Nova defines; the member may be left out.
@@ -179,37 +182,6 @@ json::object ReadBody(json::object& body, Violations& violations) {
     converse.emplace("additionalModelRequestFields", std::move(additional));
   }
   return converse;
-}
-
-// A count from an upstream body; anything but a number reads as zero, and a fraction is cut.
-std::int64_t ReadCount(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (value == nullptr) {
-    return 0;
-  }
-  if (const auto* number = value->if_int64()) {
-    return *number;
-  }
-  if (const auto* number = value->if_double()) {
-    return static_cast<std::int64_t>(*number);
-  }
-  if (value->is_uint64()) {
-    return std::numeric_limits<std::int64_t>::max();
-  }
-  return 0;
-}
-
-const json::object* ObjectMember(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  return value != nullptr ? value->if_object() : nullptr;
-}
-
-std::string_view StringMember(const json::object& object, std::string_view key) {
-  const auto* value = object.if_contains(key);
-  if (value == nullptr || !value->is_string()) {
-    return {};
-  }
-  return value->get_string();
 }
 
 // Nova's usage object: Converse's counts with Nova's names for the cache members.
