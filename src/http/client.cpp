@@ -346,17 +346,33 @@ std::string_view ClientErrorText(ClientError error) {
   return "upstream failure";
 }
 
-net::awaitable<ClientResult<ClientResponse>> Client::Send(const Endpoint& endpoint,
-                                                          const OutgoingRequest& request,
-                                                          Clock::time_point deadline) {
+namespace {
+
+// A request sent and its response read as far as the caller needs, on a connection still
+// checked out of the pool.
+template <typename Body>
+struct Checkout {
+  std::unique_ptr<PooledConnection> connection;
+  std::unique_ptr<bhttp::response_parser<Body>> parser;
+};
+
+// Sends `request` on a pooled connection and reads the response: the whole message, or only its
+// head when `head_only`. A reused connection that the upstream had closed while idle is replaced
+// once by a fresh one.
+template <typename Body>
+net::awaitable<ClientResult<Checkout<Body>>> SendAndRead(const Endpoint& endpoint,
+                                                         const OutgoingRequest& request,
+                                                         Clock::time_point deadline,
+                                                         std::size_t idle_limit, bool head_only) {
   const std::string key = endpoint.authority();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto acquired =
-        co_await Acquire(endpoint, key, options_.max_idle_per_endpoint, deadline, attempt == 0);
+    auto acquired = co_await Acquire(endpoint, key, idle_limit, deadline, attempt == 0);
     if (!acquired) {
       co_return acquired.error();
     }
-    auto& connection = **acquired;
+    Checkout<Body> checkout{std::move(*acquired), std::make_unique<bhttp::response_parser<Body>>()};
+    auto& connection = *checkout.connection;
+    auto& parser = *checkout.parser;
 
     const auto write_ec = co_await WriteRequest(connection, request, key);
     if (write_ec) {
@@ -366,12 +382,15 @@ net::awaitable<ClientResult<ClientResponse>> Client::Send(const Endpoint& endpoi
       co_return ErrorFor(connection);
     }
 
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(kMaxResponseBody);
-    parser.eager(true);
-    const auto read_ec =
-        co_await internal::ReadUntil(connection.socket(), connection.buffer(), parser,
-                                     [](const auto& p) { return p.is_done(); });
+    if (head_only) {
+      parser.body_limit(boost::none);  // streams are bounded by time, not size
+    } else {
+      parser.body_limit(kMaxResponseBody);
+      parser.eager(true);
+    }
+    const auto read_ec = co_await internal::ReadUntil(
+        connection.socket(), connection.buffer(), parser,
+        [head_only](const auto& p) { return head_only ? p.is_header_done() : p.is_done(); });
     if (read_ec) {
       if (StaleConnection(connection, parser.got_some())) {
         continue;
@@ -381,49 +400,35 @@ net::awaitable<ClientResult<ClientResponse>> Client::Send(const Endpoint& endpoi
       }
       co_return ErrorFor(connection);
     }
-    connection.set_reusable(parser.keep_alive() && connection.buffer().size() == 0);
-    co_return parser.release();
+    co_return checkout;
   }
   co_return ClientError::kBroken;
+}
+
+}  // namespace
+
+net::awaitable<ClientResult<ClientResponse>> Client::Send(const Endpoint& endpoint,
+                                                          const OutgoingRequest& request,
+                                                          Clock::time_point deadline) {
+  auto sent = co_await SendAndRead<bhttp::string_body>(
+      endpoint, request, deadline, options_.max_idle_per_endpoint, /*head_only=*/false);
+  if (!sent) {
+    co_return sent.error();
+  }
+  auto& [connection, parser] = *sent;
+  connection->set_reusable(parser->keep_alive() && connection->buffer().size() == 0);
+  co_return parser->release();
 }
 
 net::awaitable<ClientResult<StreamingResponse>> Client::Open(const Endpoint& endpoint,
                                                              const OutgoingRequest& request,
                                                              Clock::time_point deadline) {
-  const std::string key = endpoint.authority();
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto acquired =
-        co_await Acquire(endpoint, key, options_.max_idle_per_endpoint, deadline, attempt == 0);
-    if (!acquired) {
-      co_return acquired.error();
-    }
-    auto connection = std::move(*acquired);
-
-    const auto write_ec = co_await WriteRequest(*connection, request, key);
-    if (write_ec) {
-      if (StaleConnection(*connection, false)) {
-        continue;
-      }
-      co_return ErrorFor(*connection);
-    }
-
-    auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
-    parser->body_limit(boost::none);  // streams are bounded by time, not size
-    const auto read_ec =
-        co_await internal::ReadUntil(connection->socket(), connection->buffer(), *parser,
-                                     [](const auto& p) { return p.is_header_done(); });
-    if (read_ec) {
-      if (StaleConnection(*connection, parser->got_some())) {
-        continue;
-      }
-      if (IsHttpParseError(read_ec) && !connection->timed_out()) {
-        co_return ClientError::kBadResponse;
-      }
-      co_return ErrorFor(*connection);
-    }
-    co_return StreamingResponse(std::move(connection), std::move(parser), deadline);
+  auto sent = co_await SendAndRead<bhttp::buffer_body>(
+      endpoint, request, deadline, options_.max_idle_per_endpoint, /*head_only=*/true);
+  if (!sent) {
+    co_return sent.error();
   }
-  co_return ClientError::kBroken;
+  co_return StreamingResponse(std::move(sent->connection), std::move(sent->parser), deadline);
 }
 
 StreamingResponse::StreamingResponse(
