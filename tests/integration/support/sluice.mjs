@@ -42,11 +42,14 @@ export const TRANSPORTS = Object.freeze([
 /// Servers that are running now, so a failing test can show what they logged.
 const running = new Set();
 
-/// Minimal YAML for plain nested objects of strings, numbers and booleans.
+/// Minimal YAML for plain nested objects of strings, numbers and booleans; lists are written in
+/// YAML's flow style, which is JSON.
 export function toYaml(value, indent = '') {
   let out = '';
   for (const [key, item] of Object.entries(value)) {
-    if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
+    if (Array.isArray(item)) {
+      out += `${indent}${key}: ${JSON.stringify(item)}\n`;
+    } else if (item !== null && typeof item === 'object') {
       out += `${indent}${key}:\n${toYaml(item, `${indent}  `)}`;
     } else if (typeof item === 'string') {
       out += `${indent}${key}: ${JSON.stringify(item)}\n`;
