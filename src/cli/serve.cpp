@@ -242,9 +242,18 @@ int RunServe(const ServeFlags& flags) {
     return 1;
   }
 
-  std::thread signal_waiter([&server, signals] {
+  std::thread signal_waiter([&server, signals, delay = config.server.shutdown_delay] {
     int received = 0;
     sigwait(&signals, &received);
+    server.MarkNotReady();
+    if (delay.count() > 0) {
+      // Keep serving while load balancers notice /ready failing; a second signal cuts it short.
+      spdlog::info("shutting down signal={} ready=false serving_for_ms={}", strsignal(received),
+                   delay.count());
+      const timespec wait{static_cast<time_t>(delay.count() / 1000),
+                          static_cast<long>(delay.count() % 1000) * 1'000'000};
+      sigtimedwait(&signals, nullptr, &wait);
+    }
     spdlog::info("shutting down signal={} waiting_for_in_flight_requests", strsignal(received));
     server.Stop();
     // A second signal means the operator will not wait for the drain.

@@ -34,11 +34,10 @@ constexpr std::string_view kBedrockType = "bedrock";
 // The keys each mapping accepts; also the candidates offered when a key is misspelt.
 constexpr std::string_view kTopKeys[] = {"server",  "data_dir",  "region",    "log",
                                          "catalog", "simulator", "upstreams", "deployments"};
-constexpr std::string_view kServerKeys[] = {"listen",           "workers",
-                                            "max_header_bytes", "max_body_bytes",
-                                            "idle_timeout",     "read_timeout",
-                                            "write_timeout",    "drain_timeout",
-                                            "max_connections",  "max_concurrent_streams"};
+constexpr std::string_view kServerKeys[] = {
+    "listen",         "workers",         "max_header_bytes",      "max_body_bytes",
+    "idle_timeout",   "read_timeout",    "write_timeout",         "drain_timeout",
+    "shutdown_delay", "max_connections", "max_concurrent_streams"};
 constexpr std::string_view kLogKeys[] = {"level", "access_log"};
 constexpr std::string_view kSimulatorKeys[] = {"enabled",
                                                "time_scale",
@@ -306,7 +305,8 @@ bool Reader::ReadServer(const YAML::Node& node, ServerSettings& out) {
          duration("idle_timeout", false, out.idle_timeout) &&
          duration("read_timeout", false, out.read_timeout) &&
          duration("write_timeout", false, out.write_timeout) &&
-         duration("drain_timeout", true, out.drain_timeout);
+         duration("drain_timeout", true, out.drain_timeout) &&
+         duration("shutdown_delay", true, out.shutdown_delay);
 }
 
 bool Reader::ReadLog(const YAML::Node& node, LogSettings& out) {

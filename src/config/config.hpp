@@ -53,6 +53,9 @@ struct ServerSettings {
   std::chrono::milliseconds write_timeout{60'000};
   /// On shutdown, in-flight requests get this long to finish; 0 closes at once. Default 30 s.
   std::chrono::milliseconds drain_timeout{30'000};
+  /// After SIGTERM, `/ready` answers 503 for this long while requests are still served, so that
+  /// load balancers stop sending new ones before the listener closes. Default 0 (close at once).
+  std::chrono::milliseconds shutdown_delay{0};
   /// Connections beyond this are accepted and closed at once. Default 10,000.
   std::size_t max_connections = 10'000;
   /// HTTP/2 streams one connection may have open. Default 128.

@@ -67,6 +67,10 @@ class Server final {
   /// Runs the workers until Stop() completes. Call from one thread; returns when all are done.
   void Run();
 
+  /// Reports not ready (`ready()` turns false) while still serving, the first step of a shutdown
+  /// behind a load balancer. Safe to call from any thread.
+  void MarkNotReady() { ready_.store(false, std::memory_order_relaxed); }
+
   /// Starts a graceful shutdown: stop accepting, let in-flight requests finish (up to the drain
   /// timeout), close idle connections, send HTTP/2 GOAWAY. Safe to call from any thread.
   void Stop();

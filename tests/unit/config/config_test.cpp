@@ -56,6 +56,7 @@ server:
   read_timeout: 250ms
   write_timeout: 1h
   drain_timeout: 0s
+  shutdown_delay: 5s
   max_connections: 50
   max_concurrent_streams: 16
 data_dir: /srv/sluice
@@ -95,6 +96,7 @@ deployments:
   EXPECT_EQ(config.server.read_timeout, milliseconds(250));
   EXPECT_EQ(config.server.write_timeout, milliseconds(3'600'000));
   EXPECT_EQ(config.server.drain_timeout, milliseconds(0));
+  EXPECT_EQ(config.server.shutdown_delay, milliseconds(5'000));
   EXPECT_EQ(config.server.max_connections, 50u);
   EXPECT_EQ(config.server.max_concurrent_streams, 16u);
   EXPECT_EQ(config.data_dir, "/srv/sluice");
