@@ -7,7 +7,7 @@ readonly packages=(
   g++ cmake make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libnghttp2-dev libssl-dev zlib1g-dev
-  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
+  libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
   libgtest-dev
   nodejs
   nginx-light wrk nghttp2-client

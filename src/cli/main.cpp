@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/keys.hpp"
 #include "cli/serve.hpp"
 
 int main(int argc, char** argv) {
@@ -14,11 +15,16 @@ int main(int argc, char** argv) {
 
   sluice::cli::ServeFlags serve_flags;
   auto* serve = sluice::cli::AddServeCommand(app, serve_flags);
+  sluice::cli::KeysFlags keys_flags;
+  auto* keys = sluice::cli::AddKeysCommand(app, keys_flags);
 
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) {
     return sluice::cli::RunServe(serve_flags);
+  }
+  if (keys->parsed()) {
+    return sluice::cli::RunKeys(*keys, keys_flags);
   }
   return 0;
 }
