@@ -40,6 +40,10 @@ json::object RegionJson(const providers::Simulator::RegionState& state) {
                       {"stream_error_after_events", s.stream_error_after_events}};
 }
 
+http::Response ForbiddenReply(unsigned version) {
+  return ErrorReply(bhttp::status::forbidden, "admin routes take admin keys only", version);
+}
+
 std::string UnknownRegion(std::string_view region) {
   return fmt::format("unknown region \"{}\"", region);
 }
@@ -79,16 +83,19 @@ std::string ApplyRegionEdit(const json::object& body, providers::SimulatedRegion
 
 }  // namespace
 
-AdminApi::AdminApi(providers::Simulator* simulator) : simulator_(simulator) {}
+AdminApi::AdminApi(providers::Simulator* simulator, const Authenticator& authenticator)
+    : simulator_(simulator), authenticator_(authenticator) {}
 
 net::awaitable<void> AdminApi::Handle(http::Exchange& exchange) {
   const auto& request = exchange.request();
   const unsigned version = request.version();
-  if (!exchange.connection().remote_is_loopback) {
-    co_await exchange.Respond(
-        ErrorReply(bhttp::status::forbidden, "admin routes answer loopback callers only", version));
+  auto principal = authenticator_.Authenticate(exchange);
+  if (!principal || !authenticator_.MayAdminister(*principal, exchange.connection())) {
+    exchange.record().error_type = "AccessDeniedException";
+    co_await exchange.Respond(ForbiddenReply(version));
     co_return;
   }
+  exchange.record().principal = principal->arn;
   std::string_view path(request.target().data(), request.target().size());
   path = path.substr(0, path.find('?'));
   if (!path.starts_with(kRegionsPath)) {

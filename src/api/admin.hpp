@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "api/authenticator.hpp"
 #include "http/exchange.hpp"
 #include "providers/simulator.hpp"
 
@@ -16,11 +17,12 @@ namespace net = boost::asio;
 ///   GET /admin/simulator/regions            every region's simulated behaviour
 ///   PUT /admin/simulator/regions/{region}   change it, e.g. `{"outage": true}`
 ///
-/// Admin routes answer loopback callers only, until keys with an admin role exist. The
-/// simulator may be null (no simulator configured); it must outlive this object otherwise.
+/// Admin routes take admin keys only; where anonymous access is allowed for loopback callers
+/// (the embedded default), those callers count as admins too. The simulator may be null (no
+/// simulator configured); it and the authenticator must outlive this object.
 class AdminApi final {
  public:
-  explicit AdminApi(providers::Simulator* simulator);
+  AdminApi(providers::Simulator* simulator, const Authenticator& authenticator);
 
   static bool Matches(std::string_view path) { return path.starts_with("/admin/"); }
 
@@ -28,6 +30,7 @@ class AdminApi final {
 
  private:
   providers::Simulator* simulator_;
+  const Authenticator& authenticator_;
 };
 
 }  // namespace sluice::api

@@ -29,6 +29,8 @@ namespace bhttp = boost::beast::http;
 // Suffix Bedrock appends to x-amzn-ErrorType; the SDKs strip everything after the colon.
 constexpr std::string_view kErrorTypeSuffix =
     ":http://internal.amazon.com/coral/com.amazon.bedrock/";
+constexpr std::string_view kAuthErrorTypeSuffix =
+    ":http://internal.amazon.com/coral/com.amazon.coral.service/";
 constexpr std::string_view kEventStreamType = "application/vnd.amazon.eventstream";
 
 // How long one request may take end to end, failover included. Bedrock's own SDK read timeout
@@ -326,7 +328,10 @@ http::Response MakeBedrockError(const core::Error& error, std::string_view reque
   response.set(bhttp::field::content_type, "application/json");
   response.set("x-amzn-RequestId", request_id);
   std::string error_type(core::ExceptionName(error.code));
-  error_type += kErrorTypeSuffix;
+  // Authentication errors come from AWS's shared front end, and name its namespace.
+  const bool from_auth = error.code == core::ErrorCode::kUnrecognizedClient ||
+                         error.code == core::ErrorCode::kInvalidSignature;
+  error_type += from_auth ? kAuthErrorTypeSuffix : kErrorTypeSuffix;
   response.set("x-amzn-ErrorType", error_type);
   response.body() = json::serialize(json::object{{"message", error.message}});
   return response;
@@ -341,8 +346,9 @@ http::Response MakeUnknownOperation(std::string_view request_id, unsigned versio
   return response;
 }
 
-BedrockRuntimeApi::BedrockRuntimeApi(routing::Router& router, std::size_t max_body_bytes)
-    : router_(router), max_body_bytes_(max_body_bytes) {}
+BedrockRuntimeApi::BedrockRuntimeApi(routing::Router& router, const Authenticator& authenticator,
+                                     std::size_t max_body_bytes)
+    : router_(router), authenticator_(authenticator), max_body_bytes_(max_body_bytes) {}
 
 bool BedrockRuntimeApi::Matches(std::string_view path) {
   return path.starts_with("/model/");
@@ -384,6 +390,15 @@ net::awaitable<void> BedrockRuntimeApi::Handle(http::Exchange& exchange) {
                     max_body_bytes_)));
     co_return;
   }
+  // Who is calling, before anything is done for them. The size check comes first: a refused
+  // body was not read, so its signature could not be checked anyway.
+  auto principal = authenticator_.Authenticate(exchange);
+  if (!principal) {
+    co_await fail(principal.error());
+    co_return;
+  }
+  record.principal = principal->arn;
+
   const auto content_type = request[bhttp::field::content_type];
   if (!content_type.empty() && !IsJsonMediaType(content_type)) {
     co_await fail(ValidationError(fmt::format(

@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "api/authenticator.hpp"
 #include "core/error.hpp"
 #include "http/exchange.hpp"
 #include "routing/router.hpp"
@@ -21,8 +22,9 @@ namespace net = boost::asio;
 class BedrockRuntimeApi final {
  public:
   /// `max_body_bytes` is the server's body limit, which the size error names (Bedrock's own is
-  /// 25,000,000 bytes).
-  BedrockRuntimeApi(routing::Router& router, std::size_t max_body_bytes);
+  /// 25,000,000 bytes). The router and the authenticator must outlive the front door.
+  BedrockRuntimeApi(routing::Router& router, const Authenticator& authenticator,
+                    std::size_t max_body_bytes);
 
   /// True for paths this front door serves.
   static bool Matches(std::string_view path);
@@ -31,6 +33,7 @@ class BedrockRuntimeApi final {
 
  private:
   routing::Router& router_;
+  const Authenticator& authenticator_;
   std::size_t max_body_bytes_;
 };
 

@@ -15,11 +15,14 @@
 #include <spdlog/spdlog.h>
 
 #include "api/admin.hpp"
+#include "api/authenticator.hpp"
 #include "api/bedrock_runtime.hpp"
 #include "api/gateway.hpp"
 #include "catalog/catalog.hpp"
 #include "config/config.hpp"
 #include "http/server.hpp"
+#include "identity/key_cache.hpp"
+#include "identity/key_store.hpp"
 #include "providers/bedrock.hpp"
 #include "providers/simulator.hpp"
 #include "routing/router.hpp"
@@ -216,8 +219,25 @@ int RunServe(const ServeFlags& flags) {
     router.AddDeployment(deployment.model, std::move(route));
   }
 
-  api::BedrockRuntimeApi bedrock(router, config.server.max_body_bytes);
-  api::AdminApi admin(simulator.get());
+  // Keys sluice issued (`sluice keys ...`), shared with that command through the data directory.
+  auto key_store = identity::KeyStore::Open(config.data_dir);
+  if (!key_store) {
+    spdlog::critical("cannot open the key store: {}", key_store.error().message);
+    return 1;
+  }
+  identity::KeyCache key_cache(**key_store);
+  const auto anonymous = api::ParseAnonymousAccess(config.auth.anonymous);
+  if (anonymous == api::AnonymousAccess::kLoopback) {
+    spdlog::info(
+        "anonymous access allowed for callers on this machine (auth.anonymous=loopback): "
+        "unknown or missing credentials are served as an anonymous principal");
+  } else if (anonymous == api::AnonymousAccess::kAlways) {
+    spdlog::warn("anonymous access allowed for every caller (auth.anonymous=always)");
+  }
+  api::Authenticator authenticator(&key_cache, anonymous);
+
+  api::BedrockRuntimeApi bedrock(router, authenticator, config.server.max_body_bytes);
+  api::AdminApi admin(simulator.get(), authenticator);
   http::Server* server_ptr = nullptr;
   api::Gateway gateway(bedrock, admin, [&server_ptr] { return server_ptr && server_ptr->ready(); });
 

@@ -32,8 +32,10 @@ constexpr std::string_view kSimulatorUpstream = "simulator";
 constexpr std::string_view kBedrockType = "bedrock";
 
 // The keys each mapping accepts; also the candidates offered when a key is misspelt.
-constexpr std::string_view kTopKeys[] = {"server",  "data_dir",  "region",    "log",
+constexpr std::string_view kTopKeys[] = {"server",  "data_dir",  "region",    "log",        "auth",
                                          "catalog", "simulator", "upstreams", "deployments"};
+constexpr std::string_view kAuthKeys[] = {"anonymous"};
+constexpr std::string_view kAnonymousModes[] = {"off", "loopback", "always"};
 constexpr std::string_view kServerKeys[] = {
     "listen",         "workers",         "max_header_bytes",      "max_body_bytes",
     "idle_timeout",   "read_timeout",    "write_timeout",         "drain_timeout",
@@ -104,6 +106,7 @@ class Reader final {
 
   bool ReadServer(const YAML::Node& node, ServerSettings& out);
   bool ReadLog(const YAML::Node& node, LogSettings& out);
+  bool ReadAuth(const YAML::Node& node, AuthSettings& out);
   bool ReadSimulator(const YAML::Node& node, SimulatorSettings& out);
   bool ReadSimulatorRegions(const YAML::Node& node, std::vector<SimulatorRegion>& out);
   bool ReadUpstreams(const YAML::Node& node, Config& config);
@@ -233,6 +236,9 @@ bool Reader::Read(const YAML::Node& root, Config& config) {
   if (root["region"] && !ReadRegion(root["region"], "region", config.region)) {
     return false;
   }
+  if (root["auth"] && !ReadAuth(root["auth"], config.auth)) {
+    return false;
+  }
   if (root["log"] && !ReadLog(root["log"], config.log)) {
     return false;
   }
@@ -327,6 +333,27 @@ bool Reader::ReadLog(const YAML::Node& node, LogSettings& out) {
     }
   }
   return !node["access_log"] || ReadString(node["access_log"], "log.access_log", out.access_log);
+}
+
+bool Reader::ReadAuth(const YAML::Node& node, AuthSettings& out) {
+  if (node.IsNull()) {
+    return true;
+  }
+  if (!CheckKeys(node, "auth", kAuthKeys)) {
+    return false;
+  }
+  if (const YAML::Node anonymous = node["anonymous"]) {
+    if (!ReadString(anonymous, "auth.anonymous", out.anonymous)) {
+      return false;
+    }
+    if (std::find(std::begin(kAnonymousModes), std::end(kAnonymousModes), out.anonymous) ==
+        std::end(kAnonymousModes)) {
+      return Fail(
+          anonymous, "auth.anonymous",
+          "expected one of " + JoinNames(kAnonymousModes) + ", got " + Quote(out.anonymous));
+    }
+  }
+  return true;
 }
 
 bool Reader::ReadSimulator(const YAML::Node& node, SimulatorSettings& out) {
@@ -627,6 +654,8 @@ boost::system::result<Config, ConfigError> LoadConfigFile(const std::string& pat
 Config DefaultConfig() {
   Config config;
   config.source = std::string(kEmbeddedSource);
+  // The first call of a new user, with any credentials, works; only from this machine.
+  config.auth.anonymous = "loopback";
   return config;
 }
 }  // namespace sluice::config

@@ -71,6 +71,15 @@ struct LogSettings {
   std::string access_log = "stdout";
 };
 
+/// Who may call without a key sluice issued. YAML section `auth`.
+struct AuthSettings {
+  /// Anonymous callers (no credentials, or an access key sluice does not know) are served as an
+  /// anonymous principal: "off" never, "loopback" only from 127.0.0.0/8 and ::1, "always" from
+  /// anywhere. A known key with a wrong signature is refused in every mode. Default "off" in a
+  /// config file; the embedded default uses "loopback" and says so at start.
+  std::string anonymous = "off";
+};
+
 /// Per-region overrides of the simulator's behaviour; an unset field keeps the simulator-wide
 /// value. YAML `simulator.regions.<region>`.
 struct SimulatorRegion {
@@ -148,6 +157,7 @@ struct Config {
   /// inference profiles and in-region models are callable. Default us-east-1.
   std::string region = "us-east-1";
   LogSettings log;
+  AuthSettings auth;
   /// A catalog file merged over the built-in catalog. Default none.
   std::optional<std::string> catalog_file;
   SimulatorSettings simulator;

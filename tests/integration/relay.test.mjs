@@ -30,6 +30,7 @@ function frontConfig(backEndpoint) {
   return {
     region: 'us-east-1',
     log: { level: 'info', access_log: 'stdout' },
+    auth: { anonymous: 'loopback' },
     simulator: { enabled: false },
     upstreams: [{ name: 'back', type: 'bedrock', endpoint: backEndpoint, region: 'us-east-1' }],
     deployments: [

@@ -67,6 +67,8 @@ export function baseConfig({ timeScale = 0, regions = {}, simulator = {} } = {})
   const config = {
     region: 'us-east-1',
     log: { level: 'info', access_log: 'stdout' },
+    // The SDK clients sign with keys sluice never issued: serve them as on the embedded default.
+    auth: { anonymous: 'loopback' },
     server: { max_body_bytes: 25_000_000 },
     simulator: { time_scale: timeScale, ...simulator },
   };

@@ -130,8 +130,10 @@ class BedrockRuntimeApiTest : public ::testing::Test {
 
   providers::Simulator simulator_{catalog::Catalog::BuiltIn(), InstantSimulator()};
   routing::Router router_ = RouterServedBy(simulator_);
-  BedrockRuntimeApi bedrock_{router_, kBodyLimit};
-  AdminApi admin_{&simulator_};
+  // No key store: every caller on loopback is served anonymously, as in the embedded default.
+  Authenticator authenticator_{nullptr, AnonymousAccess::kLoopback};
+  BedrockRuntimeApi bedrock_{router_, authenticator_, kBodyLimit};
+  AdminApi admin_{&simulator_, authenticator_};
   Gateway gateway_{bedrock_, admin_, [] {
                      return true;
                    }};

@@ -33,6 +33,22 @@ TEST(ConfigTest, DefaultRunsTheSimulatorWithNoUpstreams) {
   EXPECT_EQ(config.server.listen_port, 4000);
   EXPECT_EQ(config.region, "us-east-1");
   EXPECT_FALSE(config.catalog_file.has_value());
+  EXPECT_EQ(config.auth.anonymous, "loopback");  // the first call works with any credentials
+}
+
+TEST(ConfigTest, AFileServesNobodyAnonymouslyUnlessItSaysSo) {
+  const auto silent = ParseConfig("region: us-east-1\n", "silent.yaml");
+  const auto explicit_mode = ParseConfig("auth:\n  anonymous: always\n", "open.yaml");
+  const auto wrong = ParseConfig("auth:\n  anonymous: sometimes\n", "wrong.yaml");
+
+  ASSERT_TRUE(silent.has_value());
+  EXPECT_EQ(silent->auth.anonymous, "off");
+  ASSERT_TRUE(explicit_mode.has_value());
+  EXPECT_EQ(explicit_mode->auth.anonymous, "always");
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().ToString(),
+            "wrong.yaml:2:14: auth.anonymous: expected one of off, loopback, always, got "
+            "\"sometimes\"");
 }
 
 TEST(ConfigTest, EmptyDocumentGivesDefaults) {
@@ -235,7 +251,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "sluice.yaml:3:3: server: unknown key \"wrokers\" (did you mean \"workers\"?)"},
         BadConfig{"unknown key far from any", "\ncolour: red\n",
                   "sluice.yaml:2:1: unknown key \"colour\" (expected one of: server, data_dir, "
-                  "region, log, catalog, simulator, upstreams, deployments)"},
+                  "region, log, auth, catalog, simulator, upstreams, deployments)"},
         BadConfig{"duplicate key", "\nregion: us-east-1\nregion: us-west-2\n",
                   "sluice.yaml:3:1: key \"region\" appears twice"},
         BadConfig{"section of wrong type", "\nserver: 5\n",
