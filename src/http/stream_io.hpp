@@ -48,8 +48,16 @@ net::awaitable<boost::system::error_code> ReadUntil(net::ip::tcp::socket& socket
     auto [read_ec, n] = co_await socket.async_read_some(buffer.prepare(read_size),
                                                         net::as_tuple(net::use_awaitable));
     if (read_ec == net::error::eof) {
-      parser.put_eof(ec);
-      co_return ec ? ec : beast::http::error::end_of_stream;
+      if (!parser.got_some()) {
+        // Closed before a message began. Asking the parser would mark it as having seen one,
+        // and callers tell an idle connection the peer closed from a broken one by got_some().
+        co_return beast::http::error::end_of_stream;
+      }
+      parser.put_eof(ec);  // completes a message whose body ends with the connection
+      if (ec) {
+        co_return ec;
+      }
+      continue;
     }
     if (read_ec) {
       co_return read_ec;

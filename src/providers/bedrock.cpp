@@ -5,6 +5,7 @@
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "aws/event_stream.hpp"
 #include "core/anthropic_messages.hpp"
@@ -90,6 +91,8 @@ core::Error UpstreamError(unsigned status, const bhttp::fields& headers, std::st
 }
 
 core::Error TransportError(http::ClientError error, std::string_view upstream) {
+  spdlog::warn("upstream call failed upstream={} reason=\"{}\"", upstream,
+               http::ClientErrorText(error));
   switch (error) {
     case http::ClientError::kConnectFailed:
       return {core::ErrorCode::kServiceUnavailable,
