@@ -76,6 +76,25 @@ Result<Statement> Prepare(sqlite3* db, const std::string& sql, std::string_view 
   return Statement(raw);
 }
 
+// Runs a query and turns every row into a T with `read_row`; errors name `operation`.
+template <typename T, typename ReadRow>
+Result<std::vector<T>> ReadAll(sqlite3* db, const std::string& sql, std::string_view operation,
+                               ReadRow read_row) {
+  auto query = Prepare(db, sql, operation);
+  if (!query) {
+    return query.error();
+  }
+  std::vector<T> rows;
+  int step = SQLITE_ROW;
+  while ((step = sqlite3_step(query->get())) == SQLITE_ROW) {
+    rows.push_back(read_row(query->get()));
+  }
+  if (step != SQLITE_DONE) {
+    return SqlError(db, operation);
+  }
+  return rows;
+}
+
 void BindText(sqlite3_stmt* statement, int index, std::string_view text) {
   sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
@@ -325,31 +344,20 @@ Result<IssuedKey> KeyStore::InsertNewKey(Principal principal,
 }
 
 Result<std::vector<KeyInfo>> KeyStore::List() {
-  constexpr std::string_view kOperation = "list keys";
   std::lock_guard lock(mutex_);
-  auto query = Prepare(db_,
-                       std::string("SELECT access_key_id, created_at, revoked_at, rotated_from, ") +
-                           kPrincipalColumns + " FROM keys ORDER BY created_at, rowid",
-                       kOperation);
-  if (!query) {
-    return query.error();
-  }
-
-  std::vector<KeyInfo> keys;
-  int step = SQLITE_ROW;
-  while ((step = sqlite3_step(query->get())) == SQLITE_ROW) {
-    KeyInfo info;
-    info.access_key_id = ColumnText(query->get(), 0);
-    info.created_at = ColumnText(query->get(), 1);
-    info.revoked_at = ColumnOptionalText(query->get(), 2);
-    info.rotated_from = ColumnOptionalText(query->get(), 3);
-    info.principal = ReadPrincipal(query->get(), 4);
-    keys.push_back(std::move(info));
-  }
-  if (step != SQLITE_DONE) {
-    return SqlError(db_, kOperation);
-  }
-  return keys;
+  return ReadAll<KeyInfo>(
+      db_,
+      std::string("SELECT access_key_id, created_at, revoked_at, rotated_from, ") +
+          kPrincipalColumns + " FROM keys ORDER BY created_at, rowid",
+      "list keys", [](sqlite3_stmt* row) {
+        KeyInfo info;
+        info.access_key_id = ColumnText(row, 0);
+        info.created_at = ColumnText(row, 1);
+        info.revoked_at = ColumnOptionalText(row, 2);
+        info.rotated_from = ColumnOptionalText(row, 3);
+        info.principal = ReadPrincipal(row, 4);
+        return info;
+      });
 }
 
 Result<IssuedKey> KeyStore::Rotate(std::string_view access_key_id) {
@@ -467,30 +475,19 @@ Result<std::optional<Principal>> KeyStore::FindByBearer(std::string_view api_key
 }
 
 Result<std::vector<ActiveKey>> KeyStore::LoadActive() {
-  constexpr std::string_view kOperation = "load active keys";
   std::lock_guard lock(mutex_);
-  auto query = Prepare(db_,
-                       std::string("SELECT access_key_id, api_key_sha256, secret_access_key, ") +
-                           kPrincipalColumns + " FROM keys WHERE revoked_at IS NULL",
-                       kOperation);
-  if (!query) {
-    return query.error();
-  }
-
-  std::vector<ActiveKey> keys;
-  int step = SQLITE_ROW;
-  while ((step = sqlite3_step(query->get())) == SQLITE_ROW) {
-    ActiveKey key;
-    key.access_key_id = ColumnText(query->get(), 0);
-    key.api_key_sha256 = ColumnText(query->get(), 1);
-    key.match.secret_access_key = ColumnText(query->get(), 2);
-    key.match.principal = ReadPrincipal(query->get(), 3);
-    keys.push_back(std::move(key));
-  }
-  if (step != SQLITE_DONE) {
-    return SqlError(db_, kOperation);
-  }
-  return keys;
+  return ReadAll<ActiveKey>(
+      db_,
+      std::string("SELECT access_key_id, api_key_sha256, secret_access_key, ") + kPrincipalColumns +
+          " FROM keys WHERE revoked_at IS NULL",
+      "load active keys", [](sqlite3_stmt* row) {
+        ActiveKey key;
+        key.access_key_id = ColumnText(row, 0);
+        key.api_key_sha256 = ColumnText(row, 1);
+        key.match.secret_access_key = ColumnText(row, 2);
+        key.match.principal = ReadPrincipal(row, 3);
+        return key;
+      });
 }
 
 Result<ChangeMark> KeyStore::CurrentChangeMark() {
